@@ -11,8 +11,10 @@ class UserStateJWTScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unt
     name = "jwtAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return build_bearer_security_scheme_object(  # type: ignore[no-any-return]
-            header_name="Authorization", token_prefix="Bearer", bearer_format="JWT"
+        return build_bearer_security_scheme_object(
+            header_name="Authorization",
+            token_prefix="Bearer",  # noqa: S106 - a scheme name, not a secret
+            bearer_format="JWT",
         )
 
 
@@ -23,8 +25,8 @@ class CredentialsInBodyScheme(OpenApiAuthenticationExtension):  # type: ignore[n
     # A list of names, empty: no security scheme is registered for it.
     name: list[str] = []
 
-    def get_security_requirement(self, auto_schema: Any) -> None:
-        return None
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, Any]]:
+        return []
 
     def get_security_definition(self, auto_schema: Any) -> list[Any]:
         return []
