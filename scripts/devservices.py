@@ -41,7 +41,10 @@ def _start_postgres() -> tuple[object, str]:
         ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-    url = f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
+    # The server listens on a Unix socket only. django-environ takes the
+    # socket directory from a percent-encoded path before the database name
+    # (an encoded directory in the host part would be used as a host name).
+    url = f"postgres://postgres@/{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
     return server, url
 
 
