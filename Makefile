@@ -33,11 +33,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: venv
 	$(WITH_SERVICES) $(MAKE) --no-print-directory serve
 
-# Runs with DATABASE_URL and REDIS_URL set (by `make run` or by you).
+# Runs with DATABASE_URL and REDIS_URL set (by `make run` or by you). The
+# banner comes before gunicorn binds; its "Listening at" line means it is up.
 serve: venv
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	@echo "contestplatform is up: http://127.0.0.1:8000/api/v1/docs/ (Ctrl-C stops it)"
+	@echo "contestplatform: starting on http://127.0.0.1:8000/api/v1/docs/ (Ctrl-C stops it)"
 	DJANGO_SETTINGS_MODULE=contestplatform.settings.dev $(VENV)/bin/gunicorn \
 	  -c gunicorn.conf.py contestplatform.wsgi:application
 
