@@ -9,6 +9,8 @@ from . import health
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/", include("accounts.urls.auth")),
     path("users/", include("accounts.urls.users")),
+    path("contests/<slug:slug>/", include("leaderboards.urls")),
+    path("contests/", include("contests.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

@@ -1,0 +1,47 @@
+"""Reads of the contests app."""
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import Contest, Participation, State
+
+
+def contest_list(*, include_drafts: bool, state: str = "") -> QuerySet[Contest]:
+    contests = Contest.objects.all()
+    if not include_drafts:
+        contests = contests.filter(published_at__isnull=False)
+    if state:
+        contests = contests.filter(_state_filter(State(state)))
+    return contests.order_by("-starts_at", "id")
+
+
+def _state_filter(state: State) -> Q:
+    """Express ``Contest.state_at(now)`` as a query, state by state."""
+    now = timezone.now()
+    open_ = Q(cancelled_at__isnull=True, finalized_at__isnull=True)
+    live = open_ & Q(published_at__isnull=False)
+    if state == State.CANCELLED:
+        return Q(cancelled_at__isnull=False)
+    if state == State.FINALIZED:
+        return Q(cancelled_at__isnull=True, finalized_at__isnull=False)
+    if state == State.DRAFT:
+        return open_ & Q(published_at__isnull=True)
+    if state == State.SCHEDULED:
+        return live & Q(starts_at__gt=now)
+    if state == State.ENDED:
+        return live & Q(ends_at__lte=now)
+    running = live & Q(starts_at__lte=now, ends_at__gt=now)
+    frozen = Q(freeze_at__isnull=False, freeze_at__lte=now)
+    if state == State.FROZEN:
+        return running & frozen
+    return running & ~frozen
+
+
+def contest_get(*, slug: str) -> Contest | None:
+    # TODO(when the benchmark issue lands): cache this per process or in
+    # Redis; every submission and board read looks the contest up.
+    return Contest.objects.filter(slug=slug).first()
+
+
+def participation_exists(*, contest: Contest, user_id: int) -> bool:
+    return Participation.objects.filter(contest=contest, user_id=user_id).exists()

@@ -1,0 +1,246 @@
+"""Writes of the contests app: configuration, lifecycle, participation."""
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from contestplatform.exceptions import Conflict
+
+from .models import MAX_EXACT_SCORE, RULE_FIELDS, Contest, Participation, State
+
+logger = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock takes (namespace, key); these namespaces keep the
+# locks of different purposes on one contest apart.
+JOIN_LOCK = 1001
+
+
+class ContestRuleError(ValueError):
+    """A contest configuration that cannot be accepted, by field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def advisory_xact_lock(namespace: int, key: int, *, shared: bool = False) -> None:
+    """Take a PostgreSQL advisory lock held until the transaction ends."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [namespace, key])
+
+
+def contest_check_rules(
+    *, values: Mapping[str, Any], instance: Contest | None = None
+) -> None:
+    """Raise ContestRuleError for a configuration a contest cannot have.
+
+    ``values`` holds the fields being set; the others come from ``instance``.
+    """
+
+    def value(name: str) -> Any:
+        if name in values:
+            return values[name]
+        return getattr(instance, name) if instance is not None else None
+
+    errors: dict[str, str] = {}
+    starts_at, ends_at, freeze_at = (
+        value("starts_at"),
+        value("ends_at"),
+        value("freeze_at"),
+    )
+    if starts_at and ends_at and ends_at <= starts_at:
+        errors["ends_at"] = "The end must come after the start."
+    if freeze_at and starts_at and ends_at and not starts_at <= freeze_at <= ends_at:
+        errors["freeze_at"] = "The freeze must fall between the start and the end."
+    low, high = value("score_min"), value("score_max")
+    if low is not None and high is not None and low > high:
+        errors["score_max"] = "score_max must not be below score_min."
+    for name, bound in (("score_min", low), ("score_max", high)):
+        if bound is not None and abs(bound) > MAX_EXACT_SCORE:
+            errors[name] = (
+                f"Scores must lie within ±{MAX_EXACT_SCORE} to stay exact on the "
+                "leaderboard."
+            )
+    if instance is not None and instance.has_started:
+        errors.update(_changed_rules(values, instance))
+    if errors:
+        raise ContestRuleError(errors)
+
+
+def _changed_rules(values: Mapping[str, Any], instance: Contest) -> dict[str, str]:
+    errors = {
+        name: "This cannot change once the contest has started."
+        for name in RULE_FIELDS
+        if name in values and values[name] != getattr(instance, name)
+    }
+    if "starts_at" in values and values["starts_at"] != instance.starts_at:
+        errors["starts_at"] = "The start cannot move once the contest has started."
+    if "ends_at" in values and values["ends_at"] < instance.ends_at:
+        errors["ends_at"] = "A started contest can only end later, not earlier."
+    return errors
+
+
+def contest_create(*, actor: User, values: Mapping[str, Any]) -> Contest:
+    contest_check_rules(values=values)
+    contest = Contest(created_by=actor, **values)
+    try:
+        with transaction.atomic():
+            contest.save()
+    except IntegrityError as exc:
+        raise ContestRuleError({"slug": "A contest with this slug exists."}) from exc
+    logger.info(
+        "contest created",
+        extra={
+            "event": "contest_create",
+            "contest": contest.slug,
+            "actor_id": actor.pk,
+        },
+    )
+    return contest
+
+
+def contest_update(*, contest: Contest, values: Mapping[str, Any]) -> Contest:
+    with transaction.atomic():
+        contest = Contest.objects.select_for_update().get(pk=contest.pk)
+        if contest.state in (State.FINALIZED, State.CANCELLED):
+            raise Conflict(
+                f"A {contest.state} contest cannot change.", code="contest_closed"
+            )
+        contest_check_rules(values=values, instance=contest)
+        for name, new in values.items():
+            setattr(contest, name, new)
+        contest.save()
+    return contest
+
+
+def contest_delete(*, contest: Contest) -> None:
+    if contest.state != State.DRAFT:
+        raise Conflict(
+            f"Only drafts can be deleted; this contest is {contest.state}.",
+            code="not_a_draft",
+        )
+    contest.delete()
+
+
+def _transition(
+    contest: Contest, *, allowed: tuple[State, ...], action: str, now: datetime
+) -> Contest:
+    """Lock the contest and check it may take ``action`` in its state."""
+    locked = Contest.objects.select_for_update().get(pk=contest.pk)
+    state = locked.state_at(now)
+    if state not in allowed:
+        raise Conflict(
+            f"Cannot {action} a contest that is {state}.", code="invalid_transition"
+        )
+    return locked
+
+
+def contest_publish(*, contest: Contest) -> Contest:
+    now = timezone.now()
+    with transaction.atomic():
+        contest = _transition(
+            contest, allowed=(State.DRAFT,), action="publish", now=now
+        )
+        if contest.ends_at <= now:
+            raise Conflict(
+                "The contest's end is in the past; move it before publishing.",
+                code="ends_in_past",
+            )
+        contest.published_at = now
+        contest.save(update_fields=["published_at", "updated_at"])
+    return contest
+
+
+def contest_start(*, contest: Contest) -> Contest:
+    """Start a scheduled contest now instead of at its planned start."""
+    now = timezone.now()
+    with transaction.atomic():
+        contest = _transition(
+            contest, allowed=(State.SCHEDULED,), action="start", now=now
+        )
+        contest.starts_at = now
+        if contest.freeze_at and contest.freeze_at < now:
+            contest.freeze_at = now
+        contest.save(update_fields=["starts_at", "freeze_at", "updated_at"])
+    return contest
+
+
+def contest_freeze(*, contest: Contest) -> Contest:
+    now = timezone.now()
+    with transaction.atomic():
+        contest = _transition(
+            contest, allowed=(State.RUNNING,), action="freeze", now=now
+        )
+        contest.freeze_at = now
+        contest.save(update_fields=["freeze_at", "updated_at"])
+    return contest
+
+
+def contest_end(*, contest: Contest) -> Contest:
+    now = timezone.now()
+    with transaction.atomic():
+        contest = _transition(
+            contest, allowed=(State.RUNNING, State.FROZEN), action="end", now=now
+        )
+        contest.ends_at = now
+        contest.save(update_fields=["ends_at", "updated_at"])
+    return contest
+
+
+def contest_cancel(*, contest: Contest) -> Contest:
+    now = timezone.now()
+    before_end = (State.DRAFT, State.SCHEDULED, State.RUNNING, State.FROZEN)
+    with transaction.atomic():
+        contest = _transition(contest, allowed=before_end, action="cancel", now=now)
+        contest.cancelled_at = now
+        contest.save(update_fields=["cancelled_at", "updated_at"])
+    return contest
+
+
+def participation_join(*, contest: Contest, user: User) -> Participation:
+    """Join a contest before or during it, once, within its capacity."""
+    if contest.state not in (State.SCHEDULED, State.RUNNING, State.FROZEN):
+        raise Conflict(
+            f"Cannot join a contest that is {contest.state}.", code="not_joinable"
+        )
+    participation, created = participation_ensure(contest=contest, user=user)
+    if not created:
+        raise Conflict("You have already joined this contest.", code="already_joined")
+    return participation
+
+
+def participation_ensure(*, contest: Contest, user: User) -> tuple[Participation, bool]:
+    """Return the user's participation, creating it if there is room.
+
+    Joins of one contest are serialized by an advisory lock, so the
+    capacity check and the insert cannot be interleaved by another join.
+    """
+    existing = Participation.objects.filter(contest=contest, user=user).first()
+    if existing is not None:
+        return existing, False
+    with transaction.atomic():
+        advisory_xact_lock(JOIN_LOCK, contest.pk)
+        existing = Participation.objects.filter(contest=contest, user=user).first()
+        if existing is not None:
+            return existing, False
+        limit = contest.max_participants
+        if limit is not None and contest.participants.count() >= limit:
+            raise Conflict("The contest is full.", code="contest_full")
+        return Participation.objects.create(contest=contest, user=user), True
+
+
+def participation_leave(*, contest: Contest, user: User) -> None:
+    if contest.state != State.SCHEDULED:
+        raise Conflict(
+            f"You can leave only before the start; the contest is {contest.state}.",
+            code="not_leavable",
+        )
+    deleted, _ = Participation.objects.filter(contest=contest, user=user).delete()
+    if not deleted:
+        raise Conflict("You have not joined this contest.", code="not_joined")

@@ -1,0 +1,316 @@
+"""HTTP endpoints of the leaderboards, nested under /contests/{slug}/."""
+
+import re
+from dataclasses import asdict
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.permissions import IsActiveUser, IsAdmin, request_is_admin, request_user
+from contests.models import Contest, State
+from contests.selectors import contest_get
+
+from . import selectors, services
+from .models import Submission
+from .serializers import (
+    AdjustSerializer,
+    MeSerializer,
+    PageSerializer,
+    SubmissionSerializer,
+    SubmitResponseSerializer,
+    SubmitSerializer,
+)
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_OFFSET = 10**9
+MAX_NEIGHBOURS = 25
+MAX_USERS = 100
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+def _contest(request: Request, slug: str) -> Contest:
+    """The contest of the URL; drafts exist only for admins."""
+    contest = contest_get(slug=slug)
+    if contest is None or (
+        contest.published_at is None and not request_is_admin(request)
+    ):
+        raise NotFound("No contest has this slug.", code="contest_not_found")
+    return contest
+
+
+def _int_param(
+    request: Request, name: str, default: int, *, low: int, high: int, clamp: bool
+) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(
+            {name: ["An integer is required."]}, code="invalid"
+        ) from None
+    if value < low or (value > high and not clamp):
+        raise ValidationError(
+            {name: [f"Must lie between {low} and {high}."]}, code="out_of_range"
+        )
+    return min(value, high)
+
+
+def _viewer(request: Request) -> selectors.Viewer:
+    user = request.user
+    is_admin = request_is_admin(request)
+    view = request.query_params.get("view", "public")
+    if view not in ("public", "live"):
+        raise ValidationError({"view": ["Choose public or live."]}, code="invalid")
+    if view == "live" and not is_admin:
+        raise PermissionDenied("Only admins can see the live board.", code="admin_only")
+    return selectors.Viewer(
+        user_id=user.pk if user.is_authenticated else None,
+        is_admin=is_admin,
+        live=view == "live",
+    )
+
+
+def _user_ids(raw: str) -> list[int]:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not parts or len(parts) > MAX_USERS:
+        raise ValidationError(
+            {"users": [f"Give 1 to {MAX_USERS} comma-separated user ids."]},
+            code="invalid",
+        )
+    try:
+        ids = sorted({int(part) for part in parts})
+    except ValueError:
+        raise ValidationError(
+            {"users": ["User ids are integers."]}, code="invalid"
+        ) from None
+    if any(not 0 < uid < 10**12 for uid in ids):
+        raise ValidationError({"users": ["User ids are positive."]}, code="invalid")
+    return ids
+
+
+def _rows(page_rows: list[Any]) -> list[dict[str, Any]]:
+    return [asdict(row) for row in page_rows]
+
+
+def _is_frozen_view(contest: Contest, viewer: selectors.Viewer) -> bool:
+    return contest.state == State.FROZEN and not (viewer.is_admin and viewer.live)
+
+
+VIEW_PARAM = OpenApiParameter(
+    "view", str, enum=["public", "live"], description="live: admins only."
+)
+
+
+class LeaderboardViewSet(viewsets.ViewSet):
+    """Ranked reads of a contest's board; anyone may read published ones."""
+
+    permission_classes = [AllowAny]
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.action == "me":
+            return [IsActiveUser()]
+        return [AllowAny()]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("offset", int),
+            OpenApiParameter("limit", int, description="1 to 200 (clamped)."),
+            OpenApiParameter("users", str, description="Comma-separated ids."),
+            VIEW_PARAM,
+        ],
+        responses=PageSerializer,
+    )
+    def list(self, request: Request, slug: str) -> Response:
+        contest = _contest(request, slug)
+        viewer = _viewer(request)
+        users = request.query_params.get("users")
+        if users is not None:
+            found = selectors.leaderboard_users(
+                contest=contest, viewer=viewer, user_ids=_user_ids(users)
+            )
+            offset, limit = 0, len(found.rows)
+        else:
+            offset = _int_param(
+                request, "offset", 0, low=0, high=MAX_OFFSET, clamp=False
+            )
+            limit = _int_param(
+                request, "limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT, clamp=True
+            )
+            found = selectors.leaderboard_page(
+                contest=contest, viewer=viewer, offset=offset, limit=limit
+            )
+        following = offset + limit
+        body = {
+            "count": found.total,
+            "offset": offset,
+            "limit": limit,
+            "next_offset": following
+            if users is None and following < found.total
+            else None,
+            "frozen": _is_frozen_view(contest, viewer),
+            "results": _rows(found.rows),
+        }
+        return Response(PageSerializer(body).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("neighbours", int, description="0 to 25."),
+            VIEW_PARAM,
+        ],
+        responses=MeSerializer,
+    )
+    def me(self, request: Request, slug: str) -> Response:
+        contest = _contest(request, slug)
+        viewer = _viewer(request)
+        k = _int_param(request, "neighbours", 5, low=0, high=MAX_NEIGHBOURS, clamp=True)
+        mine = selectors.leaderboard_me(contest=contest, viewer=viewer, neighbours=k)
+        body = {
+            "rank": mine.rank,
+            "score": mine.score,
+            "reached_at": mine.reached_at,
+            "count": mine.total,
+            "frozen": mine.frozen,
+            "neighbours": _rows(mine.neighbours),
+        }
+        return Response(MeSerializer(body).data)
+
+    @extend_schema(parameters=[VIEW_PARAM], responses=PageSerializer)
+    def user(self, request: Request, slug: str, user_id: int) -> Response:
+        contest = _contest(request, slug)
+        viewer = _viewer(request)
+        found = selectors.leaderboard_users(
+            contest=contest, viewer=viewer, user_ids=[user_id]
+        )
+        if not found.rows:
+            raise NotFound("This user is not on the leaderboard.", code="not_on_board")
+        body = {
+            "count": found.total,
+            "offset": 0,
+            "limit": 1,
+            "next_offset": None,
+            "frozen": _is_frozen_view(contest, viewer),
+            "results": _rows(found.rows),
+        }
+        return Response(PageSerializer(body).data)
+
+
+class SubmissionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Submission]):
+    """Submit a score; list your own submissions (admins: everyone's)."""
+
+    serializer_class = SubmissionSerializer
+    permission_classes = [IsActiveUser]
+
+    def _contest(self) -> Contest:
+        return _contest(self.request, self.kwargs["slug"])
+
+    @extend_schema(
+        parameters=[OpenApiParameter("user", int, description="Admins only.")]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Submission]:
+        contest = self._contest()
+        if request_is_admin(self.request):
+            raw = self.request.query_params.get("user")
+            user_id = (
+                _int_param(self.request, "user", 0, low=1, high=10**12, clamp=False)
+                if raw
+                else None
+            )
+        else:
+            user_id = request_user(self.request).pk
+        return selectors.submission_list(contest=contest, user_id=user_id)
+
+    @extend_schema(
+        request=SubmitSerializer,
+        responses={201: SubmitResponseSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                location=OpenApiParameter.HEADER,
+                description="Up to 128 visible ASCII characters; a retry "
+                "with the same key returns the first answer.",
+            )
+        ],
+    )
+    def create(self, request: Request, slug: str) -> Response:
+        contest = self._contest()
+        serializer = SubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not _IDEMPOTENCY_KEY.match(key):
+            raise ValidationError(
+                {"Idempotency-Key": ["Use 1 to 128 visible ASCII characters."]},
+                code="invalid",
+            )
+        result = services.submission_create(
+            contest=contest,
+            user=request_user(request),
+            score=serializer.validated_data["score"],
+            idempotency_key=key,
+            client_ip=request.META.get("REMOTE_ADDR") or None,
+        )
+        body = {
+            "submission": result.submission,
+            "score": result.submission.entry_score,
+            "rank": result.rank,
+            "new_best": result.submission.new_best,
+        }
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+        return Response(
+            SubmitResponseSerializer(body).data,
+            status=status.HTTP_201_CREATED,
+            headers=headers,
+        )
+
+
+class EntryModerationViewSet(viewsets.ViewSet):
+    """Admin moderation of one participant: hide, unhide, adjust the score."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={204: None})
+    def hide(self, request: Request, slug: str, user_id: int) -> Response:
+        services.entry_set_hidden(
+            contest=_contest(request, slug),
+            user_id=user_id,
+            hidden=True,
+            actor=request_user(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={204: None})
+    def unhide(self, request: Request, slug: str, user_id: int) -> Response:
+        services.entry_set_hidden(
+            contest=_contest(request, slug),
+            user_id=user_id,
+            hidden=False,
+            actor=request_user(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=AdjustSerializer, responses={201: SubmissionSerializer})
+    def adjust(self, request: Request, slug: str, user_id: int) -> Response:
+        serializer = AdjustSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        submission = services.entry_adjust(
+            contest=_contest(request, slug),
+            user_id=user_id,
+            delta=serializer.validated_data["delta"],
+            reason=serializer.validated_data["reason"],
+            actor=request_user(request),
+        )
+        return Response(
+            SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED
+        )
