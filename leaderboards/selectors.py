@@ -173,11 +173,9 @@ def _ranked_entries_sql(contest: Contest, everyone: bool) -> str:
     return f"""
         SELECT e.user_id, e.score, e.reached_at, u.display_name,
                {services.rank_function(contest)} OVER (
-                   ORDER BY e.score {services.order_direction(contest)},
-                            e.reached_at, e.user_id) AS rank,
+                   ORDER BY {services.rank_order(contest, "e.")}) AS rank,
                ROW_NUMBER() OVER (
-                   ORDER BY e.score {services.order_direction(contest)},
-                            e.reached_at, e.user_id) AS position
+                   ORDER BY {services.board_order(contest, "e.")}) AS position
         FROM leaderboards_entry e JOIN accounts_user u ON u.id = e.user_id
         WHERE e.contest_id = %s {hidden}
     """  # noqa: S608 - only fixed fragments are interpolated

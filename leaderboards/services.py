@@ -95,7 +95,8 @@ entry AS (
         (contest_id, user_id, score, reached_at, submission_count, version,
          hidden, updated_at)
     SELECT %(contest)s, %(user)s, %(score)s, %(now)s, 1, 1, FALSE, %(now)s
-    FROM contest_open
+    -- Joining "previous" reads (and locks) the old row before the upsert.
+    FROM contest_open LEFT JOIN previous ON TRUE
     ON CONFLICT (contest_id, user_id) DO UPDATE SET
         score = {new},
         reached_at = CASE WHEN {new} <> e.score THEN %(now)s ELSE e.reached_at END,
@@ -415,9 +416,8 @@ def frozen_rebuild(*, contest: Contest) -> bool:
 _STANDINGS_SQL = """
 INSERT INTO leaderboards_standing (contest_id, user_id, rank, score, reached_at, hidden)
 SELECT contest_id, user_id,
-       CASE WHEN hidden THEN NULL ELSE {rank} OVER (
-           PARTITION BY hidden ORDER BY score {direction}, reached_at, user_id)
-       END,
+       CASE WHEN hidden THEN NULL
+            ELSE {rank} OVER (PARTITION BY hidden ORDER BY {rank_order}) END,
        score, reached_at, hidden
 FROM leaderboards_entry
 WHERE contest_id = %s
@@ -431,6 +431,19 @@ def rank_function(contest: Contest) -> str:
 
 def order_direction(contest: Contest) -> str:
     return "DESC" if contest.order == Order.DESC else "ASC"
+
+
+def board_order(contest: Contest, alias: str = "") -> str:
+    """SQL ORDER BY terms for the board's order: score, then time, then id."""
+    direction = order_direction(contest)
+    return f"{alias}score {direction}, {alias}reached_at, {alias}user_id"
+
+
+def rank_order(contest: Contest, alias: str = "") -> str:
+    """ORDER BY terms for the rank: under shared ties only the score counts."""
+    if contest.ties == Ties.SHARED:
+        return f"{alias}score {order_direction(contest)}"
+    return board_order(contest, alias)
 
 
 def contest_finalize(*, contest: Contest) -> Contest:
@@ -451,7 +464,7 @@ def contest_finalize(*, contest: Contest) -> Contest:
                 code="invalid_transition",
             )
         sql = _STANDINGS_SQL.format(
-            rank=rank_function(contest), direction=order_direction(contest)
+            rank=rank_function(contest), rank_order=rank_order(contest)
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [contest.pk])

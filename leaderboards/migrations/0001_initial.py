@@ -7,75 +7,207 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contests', '0001_initial'),
+        ("contests", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.BigIntegerField()),
-                ('reached_at', models.DateTimeField()),
-                ('submission_count', models.PositiveIntegerField(default=0)),
-                ('version', models.BigIntegerField(default=0)),
-                ('hidden', models.BooleanField(default=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('contest', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='contests.contest')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("score", models.BigIntegerField()),
+                ("reached_at", models.DateTimeField()),
+                ("submission_count", models.PositiveIntegerField(default=0)),
+                ("version", models.BigIntegerField(default=0)),
+                ("hidden", models.BooleanField(default=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "contest",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="contests.contest",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'entries',
-                'indexes': [models.Index(fields=['contest', 'updated_at'], name='entry_updated_idx')],
-                'constraints': [models.UniqueConstraint(fields=('contest', 'user'), name='entry_unique')],
+                "verbose_name_plural": "entries",
+                "indexes": [
+                    models.Index(
+                        fields=["contest", "updated_at"], name="entry_updated_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("contest", "user"), name="entry_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Standing',
+            name="Standing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rank', models.PositiveIntegerField(blank=True, null=True)),
-                ('score', models.BigIntegerField()),
-                ('reached_at', models.DateTimeField()),
-                ('hidden', models.BooleanField(default=False)),
-                ('contest', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='standings', to='contests.contest')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='standings', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("rank", models.PositiveIntegerField(blank=True, null=True)),
+                ("score", models.BigIntegerField()),
+                ("reached_at", models.DateTimeField()),
+                ("hidden", models.BooleanField(default=False)),
+                (
+                    "contest",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="standings",
+                        to="contests.contest",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="standings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['contest', 'rank'],
-                'indexes': [models.Index(fields=['contest', 'rank'], name='standing_rank_idx')],
-                'constraints': [models.UniqueConstraint(fields=('contest', 'user'), name='standing_unique')],
+                "ordering": ["contest", "rank"],
+                "indexes": [
+                    models.Index(fields=["contest", "rank"], name="standing_rank_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("contest", "user"), name="standing_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('score', 'Score from the participant'), ('adjustment', 'Award or penalty from an admin')], default='score', max_length=10)),
-                ('score', models.BigIntegerField(help_text='The score sent, or the adjustment.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('idempotency_key', models.CharField(blank=True, max_length=128, null=True)),
-                ('outcome', models.CharField(choices=[('new_best', 'New best'), ('no_improvement', 'No improvement'), ('added', 'Added to the total'), ('replaced', 'Replaced the score'), ('adjusted', 'Adjusted by an admin')], max_length=16)),
-                ('client_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('entry_version', models.BigIntegerField()),
-                ('entry_score', models.BigIntegerField()),
-                ('entry_reached_at', models.DateTimeField()),
-                ('new_best', models.BooleanField(default=False)),
-                ('rank_answered', models.BigIntegerField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('contest', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='contests.contest')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='adjustments_made', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("score", "Score from the participant"),
+                            ("adjustment", "Award or penalty from an admin"),
+                        ],
+                        default="score",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "score",
+                    models.BigIntegerField(
+                        help_text="The score sent, or the adjustment."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "idempotency_key",
+                    models.CharField(blank=True, max_length=128, null=True),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("new_best", "New best"),
+                            ("no_improvement", "No improvement"),
+                            ("added", "Added to the total"),
+                            ("replaced", "Replaced the score"),
+                            ("adjusted", "Adjusted by an admin"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("client_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("entry_version", models.BigIntegerField()),
+                ("entry_score", models.BigIntegerField()),
+                ("entry_reached_at", models.DateTimeField()),
+                ("new_best", models.BooleanField(default=False)),
+                ("rank_answered", models.BigIntegerField(blank=True, null=True)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "contest",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="contests.contest",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="adjustments_made",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['contest', 'user', 'entry_version'], name='submission_entry_version_idx'), models.Index(fields=['contest', 'created_at'], name='submission_time_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('idempotency_key__isnull', False)), fields=('contest', 'user', 'idempotency_key'), name='submission_idempotency_key_unique')],
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(
+                        fields=["contest", "user", "entry_version"],
+                        name="submission_entry_version_idx",
+                    ),
+                    models.Index(
+                        fields=["contest", "created_at"], name="submission_time_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("idempotency_key__isnull", False)),
+                        fields=("contest", "user", "idempotency_key"),
+                        name="submission_idempotency_key_unique",
+                    )
+                ],
             },
         ),
     ]
