@@ -1,5 +1,7 @@
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Submission
@@ -7,6 +9,7 @@ from .models import Submission
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
+@extend_schema_field(OpenApiTypes.INT64)
 class StrictIntegerField(serializers.Field[int, int, int, Any]):
     """A JSON integer and nothing else: no strings, floats, booleans or null."""
 
@@ -95,7 +98,7 @@ class PageSerializer(serializers.Serializer[Any]):
     results = RowSerializer(many=True)
 
 
-class MeSerializer(serializers.Serializer[Any]):
+class LeaderboardMeSerializer(serializers.Serializer[Any]):
     rank = serializers.IntegerField(allow_null=True)
     score = serializers.IntegerField(allow_null=True)
     reached_at = serializers.DateTimeField(allow_null=True)

@@ -20,7 +20,7 @@ from . import selectors, services
 from .models import Submission
 from .serializers import (
     AdjustSerializer,
-    MeSerializer,
+    LeaderboardMeSerializer,
     PageSerializer,
     SubmissionSerializer,
     SubmitResponseSerializer,
@@ -166,7 +166,7 @@ class LeaderboardViewSet(viewsets.ViewSet):
             OpenApiParameter("neighbours", int, description="0 to 25."),
             VIEW_PARAM,
         ],
-        responses=MeSerializer,
+        responses=LeaderboardMeSerializer,
     )
     def me(self, request: Request, slug: str) -> Response:
         contest = _contest(request, slug)
@@ -181,7 +181,7 @@ class LeaderboardViewSet(viewsets.ViewSet):
             "frozen": mine.frozen,
             "neighbours": _rows(mine.neighbours),
         }
-        return Response(MeSerializer(body).data)
+        return Response(LeaderboardMeSerializer(body).data)
 
     @extend_schema(parameters=[VIEW_PARAM], responses=PageSerializer)
     def user(self, request: Request, slug: str, user_id: int) -> Response:
