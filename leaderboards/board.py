@@ -46,6 +46,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MEMBER_TIME_DIGITS = 17
 MEMBER_USER_DIGITS = 12
 BUILT = "_built"
+# The longest retention a contest may have (see ContestSerializer).
+MAX_RETENTION = timedelta(days=365)
 
 # Shared by the scripts: the rank of a member of a sorted set, or false.
 _RANK_FN = """
