@@ -32,7 +32,8 @@ def test_pages_never_repeat_or_skip_an_entry(api) -> None:
     for n, user in enumerate(users):
         submit(contest, user, n % 5)
 
-    seen, offset = [], 0
+    seen: list[int] = []
+    offset: int | None = 0
     while offset is not None:
         body = api.get(_board_url(contest), {"offset": offset, "limit": 4}).json()
         seen += [row["user_id"] for row in body["results"]]
