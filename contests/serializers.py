@@ -1,8 +1,10 @@
-from typing import Any
+from datetime import timedelta
 
 from rest_framework import serializers
 
 from .models import MAX_EXACT_SCORE, Contest
+
+MAX_RETENTION = timedelta(days=365)
 
 CONTEST_FIELDS = [
     "slug",
@@ -62,8 +64,8 @@ class ContestSerializer(serializers.ModelSerializer[Contest]):
             "updated_at",
         ]
 
-    def validate_retention(self, value: Any) -> Any:
-        if value.total_seconds() < 0 or value.days > 365:
+    def validate_retention(self, value: timedelta) -> timedelta:
+        if not timedelta(0) <= value <= MAX_RETENTION:
             raise serializers.ValidationError(
                 "Retention lies between 0 and 365 days.", code="out_of_range"
             )

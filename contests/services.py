@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -43,10 +43,11 @@ def contest_check_rules(
     ``values`` holds the fields being set; the others come from ``instance``.
     """
 
+    # A new contest gets the model's defaults for what it leaves out.
+    current = instance if instance is not None else Contest()
+
     def value(name: str) -> Any:
-        if name in values:
-            return values[name]
-        return getattr(instance, name) if instance is not None else None
+        return values[name] if name in values else getattr(current, name)
 
     errors: dict[str, str] = {}
     starts_at, ends_at, freeze_at = (
@@ -67,10 +68,24 @@ def contest_check_rules(
                 f"Scores must lie within ±{MAX_EXACT_SCORE} to stay exact on the "
                 "leaderboard."
             )
+    if ends_at and _board_expiry_overflows(ends_at, value("retention")):
+        errors["ends_at"] = (
+            "The end plus the retention must fall before the year 10000."
+        )
     if instance is not None and instance.has_started:
         errors.update(_changed_rules(values, instance))
     if errors:
         raise ContestRuleError(errors)
+
+
+def _board_expiry_overflows(ends_at: datetime, retention: timedelta | None) -> bool:
+    # The live board expires at ends_at + retention; past datetime.max that
+    # sum raises on every read of the board.
+    try:
+        ends_at + (retention or timedelta(0))
+    except OverflowError:
+        return True
+    return False
 
 
 def _changed_rules(values: Mapping[str, Any], instance: Contest) -> dict[str, str]:
@@ -93,6 +108,10 @@ def contest_create(*, actor: User, values: Mapping[str, Any]) -> Contest:
         with transaction.atomic():
             contest.save()
     except IntegrityError as exc:
+        # The serializer checked the slug already; this is a concurrent
+        # create of the same one. Anything else is a bug to surface.
+        if not Contest.objects.filter(slug=contest.slug).exists():
+            raise
         raise ContestRuleError({"slug": "A contest with this slug exists."}) from exc
     logger.info(
         "contest created",
