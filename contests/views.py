@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from django.db.models import Count, QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -24,10 +24,10 @@ def _rule_errors(exc: services.ContestRuleError) -> ValidationError:
     return ValidationError({name: [message] for name, message in exc.errors.items()})
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("state", str, enum=[s.value for s in State]),
-    ]
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("state", str, enum=[s.value for s in State])]
+    )
 )
 class ContestViewSet(viewsets.ModelViewSet[Contest]):
     """Contests by slug. Everyone reads published ones; admins steer them."""
@@ -49,40 +49,51 @@ class ContestViewSet(viewsets.ModelViewSet[Contest]):
         return ContestSerializer
 
     def get_queryset(self) -> QuerySet[Contest]:
-        state = self.request.query_params.get("state", "")
-        if state and state not in State.values:
-            raise ValidationError(
-                {"state": [f"Choose one of {', '.join(State.values)}."]}
-            )
+        # The state filter narrows the list only: a contest's own URL and
+        # its actions must find it whatever the query string says.
+        state = self._state_param() if self.action == "list" else ""
         contests = selectors.contest_list(
             include_drafts=request_is_admin(self.request), state=state
         )
         return contests.annotate(participant_count=Count("participants"))
 
+    def _state_param(self) -> str:
+        state = self.request.query_params.get("state", "")
+        if state and state not in State.values:
+            raise ValidationError(
+                {"state": [f"Choose one of {', '.join(State.values)}."]}
+            )
+        return state
+
+    def _reread(self, contest: Contest) -> Contest:
+        """Load a contest again with the annotations its serializer shows."""
+        return self.get_queryset().get(pk=contest.pk)
+
     def perform_create(self, serializer: BaseSerializer[Contest]) -> None:
         try:
-            serializer.instance = services.contest_create(
+            contest = services.contest_create(
                 actor=request_user(self.request), values=serializer.validated_data
             )
         except services.ContestRuleError as exc:
             raise _rule_errors(exc) from exc
+        serializer.instance = self._reread(contest)
 
     def perform_update(self, serializer: BaseSerializer[Contest]) -> None:
         contest = self.get_object()
         try:
-            serializer.instance = services.contest_update(
+            contest = services.contest_update(
                 contest=contest, values=serializer.validated_data
             )
         except services.ContestRuleError as exc:
             raise _rule_errors(exc) from exc
+        serializer.instance = self._reread(contest)
 
     def perform_destroy(self, instance: Contest) -> None:
         services.contest_delete(contest=instance)
 
     def _lifecycle(self, change: Callable[..., Contest]) -> Response:
         contest = change(contest=self.get_object())
-        contest = self.get_queryset().get(pk=contest.pk)
-        return Response(ContestSerializer(contest).data)
+        return Response(ContestSerializer(self._reread(contest)).data)
 
     @extend_schema(request=None, responses=ContestSerializer)
     @action(detail=True, methods=["post"])
