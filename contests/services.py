@@ -208,7 +208,11 @@ def contest_end(*, contest: Contest) -> Contest:
             contest, allowed=(State.RUNNING, State.FROZEN), action="end", now=now
         )
         contest.ends_at = now
-        contest.save(update_fields=["ends_at", "updated_at"])
+        if contest.freeze_at and contest.freeze_at > now:
+            # The planned freeze never came; keeping it would put it after
+            # the end, which the freeze constraint refuses.
+            contest.freeze_at = None
+        contest.save(update_fields=["ends_at", "freeze_at", "updated_at"])
     return contest
 
 
