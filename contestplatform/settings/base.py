@@ -133,6 +133,33 @@ CACHES = {
     }
 }
 
+# --- Rate limiting --------------------------------------------------------
+# The ratelimit app (docs/ratelimit.md). Each rate is "<limit>/<window>"
+# ("10/10s", "5/min") and can be overridden by RATELIMIT_RATE_<SCOPE>,
+# e.g. RATELIMIT_RATE_SUBMISSION=100/1s.
+
+# Off only for benchmarks; the deploy check warns (ratelimit.W001).
+RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
+RATELIMIT_RATES = {
+    scope: env.str(f"RATELIMIT_RATE_{scope.upper()}", default=rate)
+    for scope, rate in {
+        "submission": "10/10s",  # per user
+        "login": "5/min",  # per client address and email
+        "login_ip": "30/min",  # per client address
+        "register": "20/h",  # per client address
+        "refresh": "30/min",  # per user (from the refresh token), else address
+        "read": "600/min",  # per user or address; fails open
+        "admin_write": "120/min",  # per admin
+        "stream_connect": "30/min",  # per user or address; fails open
+    }.items()
+}
+# Proxies in front of the app that append to X-Forwarded-For. 0 trusts
+# REMOTE_ADDR alone; with N, the client is the N-th entry from the right.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Adds RateLimit and RateLimit-Policy to responses the throttles counted.
+MIDDLEWARE = [*MIDDLEWARE, "ratelimit.middleware.RateLimitHeadersMiddleware"]
+# --- end of rate limiting -------------------------------------------------
+
 # --- Accounts and authentication ------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
