@@ -15,6 +15,12 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from contestplatform.logging import client_address
+from ratelimit.throttles import (
+    LoginIPThrottle,
+    LoginThrottle,
+    RefreshThrottle,
+    RegisterThrottle,
+)
 
 from . import selectors, services
 from .authentication import CredentialsInBody
@@ -42,6 +48,7 @@ def _email_fingerprint(email: Any) -> str:
 class RegisterView(APIView):
     authentication_classes = [CredentialsInBody]
     permission_classes = [AllowAny]
+    throttle_classes = [RegisterThrottle]
 
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
     def post(self, request: Request) -> Response:
@@ -56,6 +63,8 @@ class TokenObtainView(APIView):
 
     authentication_classes = [CredentialsInBody]
     permission_classes = [AllowAny]
+    # The address bucket first: it is charged even when the body is bad.
+    throttle_classes = [LoginIPThrottle, LoginThrottle]
 
     @extend_schema(request=TokenObtainPairSerializer, responses=TokenPairSerializer)
     def post(self, request: Request) -> Response:
@@ -98,6 +107,7 @@ class TokenRefreshView(APIView):
 
     authentication_classes = [CredentialsInBody]
     permission_classes = [AllowAny]
+    throttle_classes = [RefreshThrottle]
 
     @extend_schema(request=RefreshSerializer, responses=TokenPairSerializer)
     def post(self, request: Request) -> Response:
@@ -112,6 +122,8 @@ class LogoutView(APIView):
 
     authentication_classes = [CredentialsInBody]
     permission_classes = [AllowAny]
+    # Shares the refresh budget: both present one refresh token.
+    throttle_classes = [RefreshThrottle]
 
     @extend_schema(request=RefreshSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
