@@ -15,9 +15,9 @@ is admitted, so on a 429 ``t`` equals ``Retry-After``. That reading of
 No ``pk`` (partition key) is sent: it would reveal how a client is
 identified, and the draft lets servers omit it.
 
-TODO(when a client generates code from the OpenAPI schema): describe
-these two fields on every throttled response there; only the 429 is
-documented now (by drf-standardized-errors).
+TODO(when the schema documents error responses): describe these two
+fields and the 429 there. drf-standardized-errors adds a 429 only when
+EXCEPTION_HANDLER is its own function, and the project wraps it.
 """
 
 import math
