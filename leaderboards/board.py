@@ -28,7 +28,7 @@ Rebuilds write into temporary keys and rename them over the live ones.
 
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -477,26 +477,24 @@ def write_board(
 ) -> int:
     """Replace the live (or frozen) board with ``entries`` in one swap.
 
-    Writes go to temporary keys in pipelined chunks, then one script
-    renames them over the live keys, so readers see the old board or the
-    new one, never a half-written one. Returns the number of entries.
+    Writes go to temporary keys, one command per key and chunk of entries,
+    then one script renames them over the live keys: readers see the old
+    board or the new one, never a half-written one. Returns the count.
     """
     keys = Keys.of(contest.pk)
     suffix = f"~{secrets.token_hex(4)}"
     if frozen:
-        pairs = [(keys.frozen, keys.frozen), (keys.fmeta, keys.fmeta)]
+        live = [keys.frozen, keys.fmeta, keys.names]
     else:
-        pairs = [(keys.all, keys.all), (keys.pub, keys.pub), (keys.meta, keys.meta)]
-    pairs.append((keys.names, keys.names))
-    tmp = {live: live + suffix for live, _ in pairs}
-    count = 0
+        live = [keys.all, keys.pub, keys.meta, keys.names]
+    tmp = {key: key + suffix for key in live}
     redis = client()
-    pipe = redis.pipeline(transaction=False)
+    count = 0
     try:
-        for count, entry in enumerate(entries, start=1):
-            _queue(pipe, contest, entry, tmp, keys, frozen=frozen)
-            if count % CHUNK == 0:
-                pipe.execute()
+        for chunk in _chunked(entries):
+            count += len(chunk)
+            _write_chunk(redis, contest, chunk, tmp, keys, frozen=frozen)
+        pipe = redis.pipeline(transaction=False)
         marker = tmp[keys.fmeta if frozen else keys.meta]
         pipe.hset(marker, BUILT, micros(datetime.now(UTC)))
         for key in tmp.values():
@@ -505,41 +503,67 @@ def write_board(
         if frozen:
             # Names are shared with the live board: the frozen build adds to
             # them, only a live rebuild replaces them.
-            swap = [keys.frozen, keys.fmeta]
             _merge_names(redis, tmp[keys.names], keys.names, contest)
+            swap = [keys.frozen, keys.fmeta]
         else:
             swap = [keys.all, keys.pub, keys.meta, keys.names]
         _scripts("swap", _SWAP)(
-            keys=[k for live in swap for k in (tmp[live], live)], args=[]
+            keys=[k for key in swap for k in (tmp[key], key)], args=[]
         )
     finally:
         redis.delete(*tmp.values())
     return count
 
 
-def _queue(
-    pipe: Any,
+def _chunked(entries: Iterable[BoardEntry]) -> Iterator[list[BoardEntry]]:
+    chunk: list[BoardEntry] = []
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _write_chunk(
+    redis: Redis,
     contest: Contest,
-    entry: BoardEntry,
+    chunk: list[BoardEntry],
     tmp: dict[str, str],
     keys: Keys,
     *,
     frozen: bool,
 ) -> None:
-    name = member(user_id=entry.user_id, reached_at=entry.reached_at)
-    score = stored_score(contest, entry.score)
-    pipe.hset(tmp[keys.names], entry.user_id, entry.display_name)
-    if frozen:
+    everyone: dict[str, int] = {}
+    public: dict[str, int] = {}
+    meta: dict[int, str] = {}
+    names: dict[int, str] = {}
+    for entry in chunk:
+        name = member(user_id=entry.user_id, reached_at=entry.reached_at)
+        score = stored_score(contest, entry.score)
+        names[entry.user_id] = entry.display_name
+        if frozen:
+            if not entry.hidden:
+                public[name] = score
+                meta[entry.user_id] = f"0|{name}|0"
+            continue
+        everyone[name] = score
         if not entry.hidden:
-            pipe.zadd(tmp[keys.frozen], {name: score})
-            pipe.hset(tmp[keys.fmeta], entry.user_id, f"0|{name}|0")
-        return
-    pipe.zadd(tmp[keys.all], {name: score})
-    if not entry.hidden:
-        pipe.zadd(tmp[keys.pub], {name: score})
-    pipe.hset(
-        tmp[keys.meta], entry.user_id, f"{entry.version}|{name}|{int(entry.hidden)}"
-    )
+            public[name] = score
+        meta[entry.user_id] = f"{entry.version}|{name}|{int(entry.hidden)}"
+    pipe = redis.pipeline(transaction=False)
+    pipe.hset(tmp[keys.names], mapping=names)  # type: ignore[arg-type]
+    if frozen:
+        if public:
+            pipe.zadd(tmp[keys.frozen], public)
+            pipe.hset(tmp[keys.fmeta], mapping=meta)  # type: ignore[arg-type]
+    else:
+        pipe.zadd(tmp[keys.all], everyone)
+        if public:
+            pipe.zadd(tmp[keys.pub], public)
+        pipe.hset(tmp[keys.meta], mapping=meta)  # type: ignore[arg-type]
+    pipe.execute()
 
 
 def _merge_names(redis: Redis, source: str, target: str, contest: Contest) -> None:

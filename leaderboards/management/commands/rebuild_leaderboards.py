@@ -51,8 +51,12 @@ class Command(BaseCommand):
 
     def _verify(self, contest: Contest) -> int:
         if not board.is_built(contest):
-            self.stdout.write(f"{contest.slug}: no board in Redis")
-            return 1 if services.board_is_live(contest) else 0
+            entries = Entry.objects.filter(contest=contest).count()
+            live = services.board_is_live(contest)
+            self.stdout.write(f"{contest.slug}: no board in Redis ({entries} entries)")
+            # A board is built on first use; one that should hold entries
+            # and does not is a difference.
+            return 1 if live and entries else 0
         in_redis = board.board_snapshot(contest)
         in_db = {
             user_id: (score, reached_at, hidden)
