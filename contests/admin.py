@@ -1,5 +1,7 @@
 from collections.abc import Callable
+from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -30,6 +32,37 @@ class StateFilter(admin.SimpleListFilter):
             return queryset
         wanted = contest_list(include_drafts=True, state=self.value() or "")
         return queryset.filter(pk__in=wanted.values("pk"))
+
+
+class ContestAdminForm(forms.ModelForm[Contest]):
+    """Apply the rules the API applies: the admin is no way around them."""
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        contest = self.instance if self.instance.pk else None
+        if contest is not None:
+            try:
+                services.contest_check_open(contest=contest)
+            except Conflict as exc:
+                raise forms.ValidationError(str(exc.detail), code="closed") from exc
+            _keep_stored_microseconds(cleaned, contest)
+        try:
+            services.contest_check_rules(values=cleaned, instance=contest)
+        except services.ContestRuleError as exc:
+            for name, message in exc.errors.items():
+                self.add_error(name if name in self.fields else None, message)
+        return cleaned
+
+
+def _keep_stored_microseconds(cleaned: dict[str, Any], contest: Contest) -> None:
+    # The admin's time widget shows whole seconds. Without this, saving any
+    # change would also shift each time by its microseconds, and a started
+    # contest would refuse the "moved" start or the "earlier" end.
+    for name in ("starts_at", "ends_at", "freeze_at"):
+        stored, sent = getattr(contest, name), cleaned.get(name)
+        if stored and sent and sent == stored.replace(microsecond=0):
+            cleaned[name] = stored
 
 
 class ParticipationInline(admin.TabularInline[Participation, Contest]):
@@ -64,6 +97,7 @@ def _lifecycle_action(
 
 @admin.register(Contest)
 class ContestAdmin(admin.ModelAdmin[Contest]):
+    form = ContestAdminForm
     list_display = [
         "slug",
         "title",
@@ -98,6 +132,14 @@ class ContestAdmin(admin.ModelAdmin[Contest]):
     @admin.display(description="state")
     def state_display(self, contest: Contest) -> str:
         return contest.state_at(timezone.now()).label
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Contest | None = None
+    ) -> bool:
+        # As in the API, only drafts may go; a contest that was published
+        # has participants and results to keep.
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.state == State.DRAFT)
 
     def save_model(
         self, request: HttpRequest, obj: Contest, form: object, change: bool

@@ -14,6 +14,8 @@ from django.utils import timezone
 # A Redis score is a double: integers are exact up to 2**53. Scores, sums
 # and adjustments must stay inside this range on the board.
 MAX_EXACT_SCORE = 2**53 - 1
+# The live board outlives the end by at most this long.
+MAX_RETENTION = timedelta(days=365)
 
 
 class Scoring(models.TextChoices):

@@ -2,9 +2,7 @@ from datetime import timedelta
 
 from rest_framework import serializers
 
-from .models import MAX_EXACT_SCORE, Contest
-
-MAX_RETENTION = timedelta(days=365)
+from .models import MAX_EXACT_SCORE, MAX_RETENTION, Contest
 
 CONTEST_FIELDS = [
     "slug",

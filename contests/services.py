@@ -11,7 +11,14 @@ from django.utils import timezone
 from accounts.models import User
 from contestplatform.exceptions import Conflict
 
-from .models import MAX_EXACT_SCORE, RULE_FIELDS, Contest, Participation, State
+from .models import (
+    MAX_EXACT_SCORE,
+    MAX_RETENTION,
+    RULE_FIELDS,
+    Contest,
+    Participation,
+    State,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +75,10 @@ def contest_check_rules(
                 f"Scores must lie within ±{MAX_EXACT_SCORE} to stay exact on the "
                 "leaderboard."
             )
-    if ends_at and _board_expiry_overflows(ends_at, value("retention")):
+    retention = value("retention")
+    if retention is not None and not timedelta(0) <= retention <= MAX_RETENTION:
+        errors["retention"] = "Retention lies between 0 and 365 days."
+    if ends_at and _board_expiry_overflows(ends_at, retention):
         errors["ends_at"] = (
             "The end plus the retention must fall before the year 10000."
         )
@@ -124,13 +134,17 @@ def contest_create(*, actor: User, values: Mapping[str, Any]) -> Contest:
     return contest
 
 
+def contest_check_open(*, contest: Contest) -> None:
+    """Raise Conflict if the contest is finalized or cancelled."""
+    state = contest.state
+    if state in (State.FINALIZED, State.CANCELLED):
+        raise Conflict(f"A {state} contest cannot change.", code="contest_closed")
+
+
 def contest_update(*, contest: Contest, values: Mapping[str, Any]) -> Contest:
     with transaction.atomic():
         contest = Contest.objects.select_for_update().get(pk=contest.pk)
-        if contest.state in (State.FINALIZED, State.CANCELLED):
-            raise Conflict(
-                f"A {contest.state} contest cannot change.", code="contest_closed"
-            )
+        contest_check_open(contest=contest)
         contest_check_rules(values=values, instance=contest)
         for name, new in values.items():
             setattr(contest, name, new)
