@@ -9,7 +9,7 @@ Where a read comes from:
 A partial board is never presented as complete.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,11 +48,19 @@ def _source(contest: Contest, viewer: Viewer) -> Source:
     return Source("live", everyone)
 
 
-def _ready_live(contest: Contest) -> bool:
-    """Make sure the live board is complete; False means read PostgreSQL."""
-    if contest.board_stale_since is None and board.is_built(contest):
-        return True
-    return services.board_rebuild(contest=contest)
+def _from_live[T](contest: Contest, read: Callable[[], T | None]) -> T | None:
+    """Read the live board, rebuilding it first if it is missing or stale.
+
+    Every board script answers "missing" itself, so a healthy board costs
+    one round trip. None means: read PostgreSQL instead.
+    """
+    if contest.board_stale_since is None:
+        found = read()
+        if found is not None:
+            return found
+    if services.board_rebuild(contest=contest):
+        return read()
+    return None
 
 
 def _ready_frozen(contest: Contest) -> None:
@@ -75,9 +83,12 @@ def leaderboard_page(
         found = board.page(contest, offset=offset, limit=limit, frozen=True)
         if found is not None:
             return found
-    if source.kind == "live" and _ready_live(contest):
-        found = board.page(
-            contest, offset=offset, limit=limit, everyone=source.everyone
+    if source.kind == "live":
+        found = _from_live(
+            contest,
+            lambda: board.page(
+                contest, offset=offset, limit=limit, everyone=source.everyone
+            ),
         )
         if found is not None:
             return found
@@ -95,8 +106,11 @@ def leaderboard_users(
         found = board.users(contest, user_ids=user_ids, frozen=True)
         if found is not None:
             return found
-    if source.kind == "live" and _ready_live(contest):
-        found = board.users(contest, user_ids=user_ids, everyone=source.everyone)
+    if source.kind == "live":
+        found = _from_live(
+            contest,
+            lambda: board.users(contest, user_ids=user_ids, everyone=source.everyone),
+        )
         if found is not None:
             return found
     if source.kind == "standings":
@@ -126,9 +140,13 @@ def leaderboard_me(*, contest: Contest, viewer: Viewer, neighbours: int) -> Mine
     frozen_public = source.kind == "frozen"
     k = 0 if frozen_public else neighbours
     found: board.Around | None = None
-    if source.kind in ("live", "frozen") and _ready_live(contest):
-        found = board.around(
-            contest, user_id=viewer.user_id, neighbours=k, everyone=source.everyone
+    user_id = viewer.user_id
+    if source.kind in ("live", "frozen"):
+        found = _from_live(
+            contest,
+            lambda: board.around(
+                contest, user_id=user_id, neighbours=k, everyone=source.everyone
+            ),
         )
     if found is None:
         found = _entries_around(contest, source, viewer.user_id, k)
