@@ -17,12 +17,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
-from drf_standardized_errors.handler import (
-    exception_handler as standardized_exception_handler,
-)
-from drf_standardized_errors.types import ExceptionHandlerContext
 from rest_framework import exceptions
-from rest_framework.response import Response
 
 from .exceptions import PayloadTooLarge
 
@@ -38,6 +33,14 @@ class ExceptionHandler(BaseExceptionHandler):
         if isinstance(exc, exceptions.APIException):
             return _flatten_detail_dict(exc)
         return super().convert_known_exceptions(exc)
+
+    def report_exception(self, exc: exceptions.APIException, response: Any) -> None:
+        # A 503 is a handled outage (Redis or PostgreSQL down), logged once
+        # where it is detected; reporting each one as a crash would flood
+        # error monitoring during the outage.
+        if exc.status_code == 503:
+            return
+        super().report_exception(exc, response)
 
     def get_headers(self, exc: exceptions.APIException) -> dict[str, str]:
         headers = super().get_headers(exc)
@@ -66,11 +69,6 @@ def _flatten_detail_dict(exc: exceptions.APIException) -> exceptions.APIExceptio
     if hasattr(exc, "auth_header"):
         flat.auth_header = exc.auth_header  # type: ignore[attr-defined]
     return flat
-
-
-def exception_handler(exc: Exception, context: ExceptionHandlerContext) -> Any:
-    """Render every exception raised in a DRF view in the one shape."""
-    return standardized_exception_handler(exc, context)
 
 
 def error_body(code: str, detail: str, *, server: bool = False) -> dict[str, Any]:
@@ -125,10 +123,3 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     from django.views.defaults import permission_denied as django_permission_denied
 
     return django_permission_denied(request, exception)
-
-
-def drf_error_response(exc: exceptions.APIException) -> Response:
-    """Render an APIException outside a view's dispatch (e.g. a middleware)."""
-    handler = ExceptionHandler(exc, {"view": None, "request": None})  # type: ignore[typeddict-item]
-    data = handler.format_exception(exc)
-    return handler.get_response(exc, data)

@@ -88,7 +88,8 @@ class RequestLogMiddleware:
         response = self.get_response(request)
         duration_ms = (time.perf_counter() - started) * 1000
         status = response.status_code
-        level = logging.ERROR if status >= 500 else logging.INFO
+        # 503 is a handled outage with its own warning where it is detected.
+        level = logging.ERROR if status >= 500 and status != 503 else logging.INFO
         request_logger.log(
             level,
             "%s %s %s",

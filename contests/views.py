@@ -32,6 +32,7 @@ def _rule_errors(exc: services.ContestRuleError) -> ValidationError:
 class ContestViewSet(viewsets.ModelViewSet[Contest]):
     """Contests by slug. Everyone reads published ones; admins steer them."""
 
+    may_conflict = True  # lifecycle, join and leave answer 409 by state
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

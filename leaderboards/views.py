@@ -208,6 +208,7 @@ class SubmissionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Submissio
 
     serializer_class = SubmissionSerializer
     permission_classes = [IsActiveUser]
+    may_conflict = True  # not running, attempts used up, key reused
 
     def _contest(self) -> Contest:
         return _contest(self.request, self.kwargs["slug"])
@@ -279,6 +280,7 @@ class EntryModerationViewSet(viewsets.ViewSet):
     """Admin moderation of one participant: hide, unhide, adjust the score."""
 
     permission_classes = [IsAdmin]
+    may_conflict = True  # finalized results cannot change
 
     @extend_schema(request=None, responses={204: None})
     def hide(self, request: Request, slug: str, user_id: int) -> Response:

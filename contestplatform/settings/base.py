@@ -196,8 +196,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["contestplatform.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "contestplatform.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "contestplatform.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "contestplatform.schema.AutoSchema",
+    # drf-standardized-errors documents the error responses in the schema
+    # only when its own handler function is configured; the project's
+    # handler class is plugged in through EXCEPTION_HANDLER_CLASS below.
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -272,6 +275,25 @@ DRF_STANDARDIZED_ERRORS = {
     # Unexpected exceptions become the 500 error shape in DEBUG too, so the
     # API never answers with an HTML page.
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "406",
+        "409",
+        "413",
+        "415",
+        "429",
+        "500",
+        "503",
+    ],
+    "ERROR_SCHEMAS": {
+        "409": "contestplatform.schema.ErrorResponse409Serializer",
+        "413": "contestplatform.schema.ErrorResponse413Serializer",
+        "503": "contestplatform.schema.ErrorResponse503Serializer",
+    },
 }
 
 # Request bodies above this size are refused before they are parsed.
