@@ -16,10 +16,13 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from contestplatform.logging import client_address
 from ratelimit.throttles import (
+    AdminWriteThrottle,
     LoginIPThrottle,
     LoginThrottle,
+    ReadThrottle,
     RefreshThrottle,
     RegisterThrottle,
+    UserWriteThrottle,
 )
 
 from . import selectors, services
@@ -135,6 +138,7 @@ class LogoutView(APIView):
 
 class MeView(APIView):
     permission_classes = [IsActiveUser]
+    throttle_classes = [ReadThrottle, UserWriteThrottle]
     http_method_names = ["get", "patch", "head", "options"]
 
     @extend_schema(responses=MeSerializer)
@@ -168,6 +172,7 @@ class UserViewSet(
     """Admin-only user management: list, read, change role, deactivate."""
 
     permission_classes = [IsAdmin]
+    throttle_classes = [ReadThrottle, AdminWriteThrottle]
     serializer_class = UserSerializer
 
     def get_queryset(self) -> QuerySet[User]:

@@ -11,9 +11,11 @@ from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.throttling import BaseThrottle
 
 from accounts.permissions import IsActiveUser, IsAdmin, request_is_admin, request_user
 from leaderboards import services as board_services
+from ratelimit.throttles import AdminWriteThrottle, ReadThrottle, UserWriteThrottle
 
 from . import selectors, services
 from .models import Contest, State
@@ -43,6 +45,11 @@ class ContestViewSet(viewsets.ModelViewSet[Contest]):
         if self.action in ("join", "leave"):
             return [IsActiveUser()]
         return [IsAdmin()]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        if self.action in ("join", "leave"):
+            return [UserWriteThrottle()]
+        return [ReadThrottle(), AdminWriteThrottle()]
 
     def get_serializer_class(self) -> type[BaseSerializer[Contest]]:
         if self.action in ("update", "partial_update"):

@@ -15,6 +15,8 @@ from rest_framework.response import Response
 from accounts.permissions import IsActiveUser, IsAdmin, request_is_admin, request_user
 from contests.models import Contest, State
 from contests.selectors import contest_get
+from ratelimit.identity import client_address
+from ratelimit.throttles import AdminWriteThrottle, ReadThrottle, SubmissionThrottle
 
 from . import selectors, services
 from .models import Submission
@@ -97,6 +99,11 @@ def _user_ids(raw: str) -> list[int]:
     return ids
 
 
+def _address(request: Request) -> str | None:
+    address = client_address(request)
+    return None if address is None else str(address)
+
+
 def _rows(page_rows: list[Any]) -> list[dict[str, Any]]:
     return [asdict(row) for row in page_rows]
 
@@ -114,6 +121,7 @@ class LeaderboardViewSet(viewsets.ViewSet):
     """Ranked reads of a contest's board; anyone may read published ones."""
 
     permission_classes = [AllowAny]
+    throttle_classes = [ReadThrottle]
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action == "me":
@@ -209,6 +217,7 @@ class SubmissionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Submissio
     serializer_class = SubmissionSerializer
     permission_classes = [IsActiveUser]
     may_conflict = True  # not running, attempts used up, key reused
+    throttle_classes = [ReadThrottle, SubmissionThrottle]
 
     def _contest(self) -> Contest:
         return _contest(self.request, self.kwargs["slug"])
@@ -260,7 +269,7 @@ class SubmissionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Submissio
             user=request_user(request),
             score=serializer.validated_data["score"],
             idempotency_key=key,
-            client_ip=request.META.get("REMOTE_ADDR") or None,
+            client_ip=_address(request),
         )
         body = {
             "submission": result.submission,
@@ -281,6 +290,7 @@ class EntryModerationViewSet(viewsets.ViewSet):
 
     permission_classes = [IsAdmin]
     may_conflict = True  # finalized results cannot change
+    throttle_classes = [AdminWriteThrottle]
 
     @extend_schema(request=None, responses={204: None})
     def hide(self, request: Request, slug: str, user_id: int) -> Response:

@@ -45,19 +45,23 @@ def _forwarded_client(request: HttpRequest | Request, hops: int) -> str | None:
     return entries[-hops]
 
 
-def client_ip(request: HttpRequest | Request) -> str:
-    """Return the client address the limiter counts by.
-
-    ``REMOTE_ADDR``, unless ``TRUSTED_PROXY_COUNT`` proxies stand in front
-    of the app; IPv6 addresses count by their /64.
-    """
+def client_address(
+    request: HttpRequest | Request,
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Return the client's address: ``REMOTE_ADDR``, unless
+    ``TRUSTED_PROXY_COUNT`` proxies stand in front of the app."""
     hops: int = settings.TRUSTED_PROXY_COUNT
     raw = str(request.META.get("REMOTE_ADDR", ""))
     if hops > 0:
         # A request that skipped the proxies has too short a header; its
         # own peer address is then the only thing to trust.
         raw = _forwarded_client(request, hops) or raw
-    address = _parse_address(raw)
+    return _parse_address(raw)
+
+
+def client_ip(request: HttpRequest | Request) -> str:
+    """Return the client bucket the limiter counts by; IPv6 by its /64."""
+    address = client_address(request)
     return UNKNOWN_ADDRESS if address is None else _bucket_name(address)
 
 

@@ -220,6 +220,13 @@ class AdminWriteThrottle(RedisThrottle):
     methods = _UNSAFE_METHODS
 
 
+class UserWriteThrottle(RedisThrottle):
+    """A user's changes to their own data (join, leave, profile), per user."""
+
+    scope = "user_write"
+    methods = _UNSAFE_METHODS
+
+
 class StreamConnectThrottle(RedisThrottle):
     """Opening a live stream, per user or address; fails open."""
 

@@ -150,6 +150,7 @@ RATELIMIT_RATES = {
         "refresh": "30/min",  # per user (from the refresh token), else address
         "read": "600/min",  # per user or address; fails open
         "admin_write": "120/min",  # per admin
+        "user_write": "30/min",  # join, leave, profile: per user
         "stream_connect": "30/min",  # per user or address; fails open
     }.items()
 }

@@ -282,3 +282,21 @@ def test_submissions_cannot_be_changed_or_deleted(user_api) -> None:
     assert user_api.put(_url(contest), {"score": 1}).status_code == 405
     assert user_api.delete(_url(contest)).status_code == 405
     assert Submission.objects.get().score == 7
+
+
+def test_submissions_past_the_rate_are_a_429_and_write_nothing(
+    user_api, settings
+) -> None:
+    settings.RATELIMIT_RATES = {**settings.RATELIMIT_RATES, "submission": "10/10s"}
+    contest = make_contest(scoring="sum")
+
+    answers = [user_api.post(_url(contest), {"score": 1}) for _ in range(11)]
+
+    assert [a.status_code for a in answers] == [201] * 10 + [429]
+    refused = answers[-1]
+    assert _code(refused) == "throttled"
+    assert int(refused["Retry-After"]) >= 1
+    assert "submission" in refused["RateLimit-Policy"]
+    assert "r=9" in answers[0]["RateLimit"]
+    assert Submission.objects.count() == 10
+    assert Entry.objects.get().score == 10
