@@ -1,7 +1,7 @@
 """Writes of the contests app: configuration, lifecycle, participation."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,53 +49,74 @@ def contest_check_rules(
 
     ``values`` holds the fields being set; the others come from ``instance``.
     """
-
     # A new contest gets the model's defaults for what it leaves out.
     current = instance if instance is not None else Contest()
 
     def value(name: str) -> Any:
         return values[name] if name in values else getattr(current, name)
 
-    errors: dict[str, str] = {}
+    errors = {**_window_errors(value), **_bound_errors(value)}
+    errors.update(_retention_errors(value))
+    if instance is not None:
+        errors.update(_capacity_errors(value("max_participants"), instance))
+        if instance.has_started:
+            errors.update(_changed_rules(values, instance))
+    if errors:
+        raise ContestRuleError(errors)
+
+
+def _window_errors(value: Callable[[str], Any]) -> dict[str, str]:
     starts_at, ends_at, freeze_at = (
         value("starts_at"),
         value("ends_at"),
         value("freeze_at"),
     )
-    if starts_at and ends_at and ends_at <= starts_at:
-        errors["ends_at"] = "The end must come after the start."
-    if freeze_at and starts_at and ends_at and not starts_at <= freeze_at <= ends_at:
-        errors["freeze_at"] = "The freeze must fall between the start and the end."
+    if not (starts_at and ends_at):
+        return {}
+    if ends_at <= starts_at:
+        return {"ends_at": "The end must come after the start."}
+    if freeze_at and not starts_at <= freeze_at <= ends_at:
+        return {"freeze_at": "The freeze must fall between the start and the end."}
+    return {}
+
+
+def _bound_errors(value: Callable[[str], Any]) -> dict[str, str]:
     low, high = value("score_min"), value("score_max")
-    if low is not None and high is not None and low > high:
-        errors["score_max"] = "score_max must not be below score_min."
+    errors: dict[str, str] = {}
     for name, bound in (("score_min", low), ("score_max", high)):
         if bound is not None and abs(bound) > MAX_EXACT_SCORE:
             errors[name] = (
                 f"Scores must lie within ±{MAX_EXACT_SCORE} to stay exact on the "
                 "leaderboard."
             )
-    retention = value("retention")
-    if retention is not None and not timedelta(0) <= retention <= MAX_RETENTION:
-        errors["retention"] = "Retention lies between 0 and 365 days."
-    if ends_at and _board_expiry_overflows(ends_at, retention):
-        errors["ends_at"] = (
-            "The end plus the retention must fall before the year 10000."
-        )
-    if instance is not None and instance.has_started:
-        errors.update(_changed_rules(values, instance))
-    if errors:
-        raise ContestRuleError(errors)
+    if not errors and low is not None and high is not None and low > high:
+        errors["score_max"] = "score_max must not be below score_min."
+    return errors
 
 
-def _board_expiry_overflows(ends_at: datetime, retention: timedelta | None) -> bool:
+def _retention_errors(value: Callable[[str], Any]) -> dict[str, str]:
+    retention, ends_at = value("retention"), value("ends_at")
+    if retention is None:
+        return {}
+    if not timedelta(0) <= retention <= MAX_RETENTION:
+        return {"retention": "Retention lies between 0 and 365 days."}
     # The live board expires at ends_at + retention; past datetime.max that
     # sum raises on every read of the board.
     try:
-        ends_at + (retention or timedelta(0))
+        if ends_at:
+            ends_at + retention
     except OverflowError:
-        return True
-    return False
+        return {"ends_at": "The end plus the retention must fall before 9999-12-31."}
+    return {}
+
+
+def _capacity_errors(limit: int | None, instance: Contest) -> dict[str, str]:
+    if limit is None or limit == instance.max_participants:
+        return {}
+    joined = instance.participants.count()
+    if limit < joined:
+        return {"max_participants": f"{joined} have joined; the cap cannot be lower."}
+    return {}
 
 
 def _changed_rules(values: Mapping[str, Any], instance: Contest) -> dict[str, str]:
@@ -104,11 +125,30 @@ def _changed_rules(values: Mapping[str, Any], instance: Contest) -> dict[str, st
         for name in RULE_FIELDS
         if name in values and values[name] != getattr(instance, name)
     }
-    if "starts_at" in values and values["starts_at"] != instance.starts_at:
+    now = timezone.now()
+    if _changes(values, instance, "starts_at"):
         errors["starts_at"] = "The start cannot move once the contest has started."
-    if "ends_at" in values and values["ends_at"] < instance.ends_at:
-        errors["ends_at"] = "A started contest can only end later, not earlier."
+    if _changes(values, instance, "freeze_at") and (
+        _reached(instance.freeze_at, now) or _reached(values["freeze_at"], now)
+    ):
+        errors["freeze_at"] = (
+            "Once the contest has started, only a freeze still ahead can move, "
+            "and only to a time ahead; the freeze action freezes now."
+        )
+    if _changes(values, instance, "ends_at"):
+        if instance.ends_at <= now:
+            errors["ends_at"] = "An ended contest cannot reopen."
+        elif values["ends_at"] < instance.ends_at:
+            errors["ends_at"] = "A started contest can only end later, not earlier."
     return errors
+
+
+def _changes(values: Mapping[str, Any], instance: Contest, name: str) -> bool:
+    return name in values and values[name] != getattr(instance, name)
+
+
+def _reached(moment: datetime | None, now: datetime) -> bool:
+    return moment is not None and moment <= now
 
 
 def contest_create(*, actor: User, values: Mapping[str, Any]) -> Contest:

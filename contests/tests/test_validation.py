@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from contests.models import MAX_EXACT_SCORE, Contest, Scoring
 
-from .factories import HOUR, ContestFactory
+from .factories import HOUR, ContestFactory, ParticipationFactory
 from .helpers import LIST_URL, detail_url, error_code, field_errors
 
 pytestmark = pytest.mark.django_db
@@ -253,6 +253,10 @@ def test_it_reports_every_broken_rule_at_once(admin_api) -> None:
 # --- updates ---------------------------------------------------------------
 
 
+def from_now(offset: timedelta) -> str:
+    return (timezone.now() + offset).isoformat()
+
+
 def _patch(admin_api, contest: Contest, **changes: Any) -> Any:
     return admin_api.patch(detail_url(contest.slug), changes, format="json")
 
@@ -343,6 +347,58 @@ def test_it_refuses_to_move_the_start_once_started(admin_api) -> None:
     )
 
     assert field_errors(response) == {"starts_at": "invalid"}
+
+
+def test_it_refuses_to_reopen_an_ended_contest(admin_api) -> None:
+    contest = ContestFactory.create(ended=True)
+
+    response = _patch(admin_api, contest, ends_at=from_now(HOUR))
+
+    assert field_errors(response) == {"ends_at": "invalid"}
+    contest.refresh_from_db()
+    assert contest.state == "ended"
+
+
+def test_it_refuses_to_lift_a_freeze_by_update(admin_api) -> None:
+    contest = ContestFactory.create(frozen=True)
+
+    for freeze in (None, from_now(HOUR / 2)):
+        response = _patch(admin_api, contest, freeze_at=freeze)
+        assert field_errors(response) == {"freeze_at": "invalid"}
+    contest.refresh_from_db()
+    assert contest.state == "frozen"
+
+
+def test_it_refuses_a_freeze_in_the_past_once_started(admin_api) -> None:
+    contest = ContestFactory.create()
+
+    response = _patch(admin_api, contest, freeze_at=from_now(-HOUR / 4))
+
+    assert field_errors(response) == {"freeze_at": "invalid"}
+
+
+def test_it_moves_or_drops_a_freeze_still_ahead_while_running(admin_api) -> None:
+    contest = ContestFactory.create(freeze_at=timezone.now() + HOUR / 4)
+    later = from_now(HOUR / 2)
+
+    moved = _patch(admin_api, contest, freeze_at=later)
+    dropped = _patch(admin_api, contest, freeze_at=None)
+
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["freeze_at"] == later.replace("+00:00", "Z")
+    assert dropped.status_code == 200
+    assert dropped.json()["freeze_at"] is None
+
+
+def test_it_refuses_a_cap_below_those_who_joined(admin_api) -> None:
+    contest = ContestFactory.create(scheduled=True)
+    ParticipationFactory.create_batch(3, contest=contest)
+
+    refused = _patch(admin_api, contest, max_participants=2)
+    accepted = _patch(admin_api, contest, max_participants=3)
+
+    assert field_errors(refused) == {"max_participants": "invalid"}
+    assert accepted.status_code == 200
 
 
 def test_it_moves_the_times_of_a_scheduled_contest(admin_api) -> None:
