@@ -111,6 +111,8 @@ def _retention_errors(value: Callable[[str], Any]) -> dict[str, str]:
 
 
 def _capacity_errors(limit: int | None, instance: Contest) -> dict[str, str]:
+    # This counts without the join lock; contest_update holds it, so a
+    # join cannot slip in between this count and the save.
     if limit is None or limit == instance.max_participants:
         return {}
     joined = instance.participants.count()
@@ -183,7 +185,12 @@ def contest_check_open(*, contest: Contest) -> None:
 
 def contest_update(*, contest: Contest, values: Mapping[str, Any]) -> Contest:
     with transaction.atomic():
-        contest = Contest.objects.select_for_update().get(pk=contest.pk)
+        if "max_participants" in values:
+            # Hold joins off while the new cap is checked and saved. The
+            # join lock comes before the row lock, in the order joins take
+            # them, so the two cannot wait for each other.
+            advisory_xact_lock(JOIN_LOCK, contest.pk)
+        contest = _lock_row(contest)
         contest_check_open(contest=contest)
         contest_check_rules(values=values, instance=contest)
         for name, new in values.items():
@@ -201,11 +208,21 @@ def contest_delete(*, contest: Contest) -> None:
     contest.delete()
 
 
+def _lock_row(contest: Contest) -> Contest:
+    """Reload the contest, locked against other changes until commit.
+
+    NO KEY UPDATE, not UPDATE: inserting a participation or a submission
+    takes KEY SHARE on its contest, which UPDATE would block, so a plain
+    row lock would stall every join and submission behind an admin edit.
+    """
+    return Contest.objects.select_for_update(no_key=True).get(pk=contest.pk)
+
+
 def _transition(
     contest: Contest, *, allowed: tuple[State, ...], action: str, now: datetime
 ) -> Contest:
     """Lock the contest and check it may take ``action`` in its state."""
-    locked = Contest.objects.select_for_update().get(pk=contest.pk)
+    locked = _lock_row(contest)
     state = locked.state_at(now)
     if state not in allowed:
         raise Conflict(
@@ -306,7 +323,11 @@ def participation_ensure(*, contest: Contest, user: User) -> tuple[Participation
         existing = Participation.objects.filter(contest=contest, user=user).first()
         if existing is not None:
             return existing, False
-        limit = contest.max_participants
+        # Read the cap again under the lock: an update may have changed it
+        # since this request loaded the contest.
+        limit = Contest.objects.values_list("max_participants", flat=True).get(
+            pk=contest.pk
+        )
         if limit is not None and contest.participants.count() >= limit:
             raise Conflict("The contest is full.", code="contest_full")
         return Participation.objects.create(contest=contest, user=user), True

@@ -175,3 +175,29 @@ def test_concurrent_joins_of_one_user_admit_it_once() -> None:
 
     assert outcomes == {"201": 1, "already_joined": 9}
     assert contest.participants.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cap_lowered_during_joins_is_never_exceeded(admin_user) -> None:
+    contest = ContestFactory.create(scheduled=True)
+    users = UserFactory.create_batch(12)
+    patched: list[int] = []
+
+    def lower_the_cap() -> None:
+        try:
+            response = client_for(admin_user).patch(
+                detail_url(contest.slug), {"max_participants": 4}, format="json"
+            )
+            patched.append(response.status_code)
+        finally:
+            connection.close()
+
+    capper = threading.Thread(target=lower_the_cap)
+    capper.start()
+    _race(contest, users)
+    capper.join()
+
+    contest.refresh_from_db()
+    assert patched in ([200], [400])
+    if contest.max_participants is not None:
+        assert contest.participants.count() <= contest.max_participants
