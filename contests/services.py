@@ -19,6 +19,7 @@ from .models import (
     Participation,
     State,
 )
+from .signals import contest_cancelled
 
 logger = logging.getLogger(__name__)
 
@@ -294,6 +295,7 @@ def contest_cancel(*, contest: Contest) -> Contest:
         contest = _transition(contest, allowed=before_end, action="cancel", now=now)
         contest.cancelled_at = now
         contest.save(update_fields=["cancelled_at", "updated_at"])
+    contest_cancelled.send(sender=Contest, contest=contest)
     return contest
 
 

@@ -11,6 +11,8 @@ a Redis Cluster keeps them in one slot and one script may touch them all:
 - ``{p}:{contest:ID}:frozen`` sorted set, the public board at the freeze
 - ``{p}:{contest:ID}:fmeta``  hash, like ``meta`` for the frozen board
 - ``{p}:{contest:ID}:lock``   rebuild lock
+- ``{p}:{contest:ID}:seq``    counter: the id of the next live event
+- ``{p}:{contest:ID}:events`` pub/sub channel of the live events
 
 Ordering. Redis orders equal scores by member, byte by byte, and every
 read here walks a set from its lowest score. So the stored score is the
@@ -26,6 +28,7 @@ expired Redis reads as "missing", never as an empty or partial board.
 Rebuilds write into temporary keys and rename them over the live ones.
 """
 
+import json
 import logging
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,7 +41,7 @@ from django_redis import get_redis_connection
 from redis import Redis
 from redis.commands.core import Script
 
-from contests.models import Contest, Order, Ties
+from contests.models import Contest, Order, State, Ties
 
 logger = logging.getLogger(__name__)
 
@@ -74,42 +77,57 @@ local function names_of(names_key, rows)
 end
 """.replace("%d", str(MEMBER_TIME_DIGITS + 2))
 
-# KEYS: all, pub, meta, names
+# KEYS: all, pub, meta, names, seq
 # ARGV: user id, version, member, stored score, hidden (0|1), display name,
-#       expire-at (unix s), shared ties (0|1)
-# Returns {applied (1) | stale (0) | missing board (-1), public rank, total}.
+#       expire-at (unix s), shared ties (0|1), events channel, frozen (0|1),
+#       score, reached_at (ISO 8601)
+# Returns {applied (1) | stale (0) | missing board (-1), public rank, total,
+# event id or false}. A visible change is published on the channel, with
+# an id from the contest's sequence, in the same atomic step.
 _APPLY = (
     _RANK_FN
     + """
-if redis.call('HEXISTS', KEYS[3], '_built') == 0 then return {-1, false, 0} end
-local applied = 0
+if redis.call('HEXISTS', KEYS[3], '_built') == 0 then return {-1, false, 0, false} end
 local current = redis.call('HGET', KEYS[3], ARGV[1])
 local member = ARGV[3]
-local newer = true
+local old_rank, old_hidden, old_score = false, nil, nil
 if current then
   local sep = string.find(current, '|', 1, true)
+  local old
+  old, old_hidden = member_of(current)
   if tonumber(string.sub(current, 1, sep - 1)) >= tonumber(ARGV[2]) then
-    newer = false
-    member = member_of(current)
-  else
-    local old = member_of(current)
+    return {0, rank_of(KEYS[2], old, ARGV[8]), redis.call('ZCARD', KEYS[2]), false}
+  end
+  old_rank = rank_of(KEYS[2], old, ARGV[8])
+  old_score = redis.call('ZSCORE', KEYS[1], old)
+  if old ~= member then
     redis.call('ZREM', KEYS[1], old)
     redis.call('ZREM', KEYS[2], old)
   end
 end
-if newer then
-  redis.call('ZADD', KEYS[1], ARGV[4], member)
-  if ARGV[5] == '0' then
-    redis.call('ZADD', KEYS[2], ARGV[4], member)
-  else
-    redis.call('ZREM', KEYS[2], member)
-  end
-  redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. '|' .. member .. '|' .. ARGV[5])
-  redis.call('HSET', KEYS[4], ARGV[1], ARGV[6])
-  for i = 1, 4 do redis.call('EXPIREAT', KEYS[i], ARGV[7]) end
-  applied = 1
+redis.call('ZADD', KEYS[1], ARGV[4], member)
+if ARGV[5] == '0' then
+  redis.call('ZADD', KEYS[2], ARGV[4], member)
+else
+  redis.call('ZREM', KEYS[2], member)
 end
-return {applied, rank_of(KEYS[2], member, ARGV[8]), redis.call('ZCARD', KEYS[2])}
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. '|' .. member .. '|' .. ARGV[5])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[6])
+for i = 1, 4 do redis.call('EXPIREAT', KEYS[i], ARGV[7]) end
+local rank = rank_of(KEYS[2], member, ARGV[8])
+local total = redis.call('ZCARD', KEYS[2])
+local visible = (not current) or old_hidden ~= ARGV[5] or old_rank ~= rank
+  or tonumber(old_score) ~= tonumber(ARGV[4])
+if not visible then return {1, rank, total, false} end
+local id = redis.call('INCR', KEYS[5])
+redis.call('EXPIREAT', KEYS[5], ARGV[7])
+redis.call('PUBLISH', ARGV[9], cjson.encode({
+  id = id, type = 'change', user_id = tonumber(ARGV[1]), display_name = ARGV[6],
+  score = tonumber(ARGV[11]), reached_at = ARGV[12],
+  rank = rank or cjson.null, old_rank = old_rank or cjson.null, total = total,
+  hidden = ARGV[5] == '1', frozen = ARGV[10] == '1',
+}))
+return {1, rank, total, id}
 """
 )
 
@@ -195,6 +213,16 @@ end
 return 1
 """
 
+# KEYS: seq.  ARGV: channel, event (JSON object without id), expire-at.
+_PUBLISH = """
+local id = redis.call('INCR', KEYS[1])
+redis.call('EXPIREAT', KEYS[1], ARGV[3])
+local event = cjson.decode(ARGV[2])
+event['id'] = id
+redis.call('PUBLISH', ARGV[1], cjson.encode(event))
+return id
+"""
+
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -232,6 +260,8 @@ class Keys:
     fmeta: str
     lock: str
     frozen_lock: str
+    seq: str
+    events: str
 
     @classmethod
     def of(cls, contest_id: int) -> "Keys":
@@ -245,6 +275,8 @@ class Keys:
             fmeta=f"{base}:fmeta",
             lock=f"{base}:lock",
             frozen_lock=f"{base}:flock",
+            seq=f"{base}:seq",
+            events=f"{base}:events",
         )
 
 
@@ -356,10 +388,15 @@ class Applied:
 
 
 def apply(contest: Contest, entry: BoardEntry) -> Applied:
-    """Apply an entry's new state to the live board, if its version is newer."""
+    """Apply an entry's new state to the live board, if its version is newer.
+
+    A visible change (rank, score or hidden flag) is published for the live
+    streams in the same script, so an event never describes a board that
+    did not exist.
+    """
     keys = Keys.of(contest.pk)
-    status, rank, total = _scripts("apply", _APPLY)(
-        keys=[keys.all, keys.pub, keys.meta, keys.names],
+    status, rank, total, _event = _scripts("apply", _APPLY)(
+        keys=[keys.all, keys.pub, keys.meta, keys.names, keys.seq],
         args=[
             entry.user_id,
             entry.version,
@@ -369,10 +406,22 @@ def apply(contest: Contest, entry: BoardEntry) -> Applied:
             entry.display_name,
             _expire_at(contest),
             _shared(contest),
+            keys.events,
+            int(contest.state == State.FROZEN),
+            entry.score,
+            entry.reached_at.isoformat().replace("+00:00", "Z"),
         ],
     )
     return Applied(
         status=int(status), rank=int(rank) if rank else None, total=int(total)
+    )
+
+
+def publish(contest: Contest, event: dict[str, Any]) -> None:
+    """Publish a board-wide event (reset, final) with the next id."""
+    keys = Keys.of(contest.pk)
+    _scripts("publish", _PUBLISH)(
+        keys=[keys.seq], args=[keys.events, json.dumps(event), _expire_at(contest)]
     )
 
 

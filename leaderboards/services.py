@@ -358,6 +358,8 @@ def board_rebuild(*, contest: Contest) -> bool:
     finally:
         lock.release()
     logger.info("board rebuilt", extra={"contest": contest.slug, "entries": count})
+    # Streams start their subscribers over from the rebuilt board.
+    publish_quietly(contest, {"type": "reset"})
     return True
 
 
@@ -474,7 +476,20 @@ def contest_finalize(*, contest: Contest) -> Contest:
     logger.info(
         "contest finalized", extra={"contest": contest.slug, "standings": written}
     )
+    publish_quietly(contest, {"type": "final"})
     return contest
+
+
+def publish_quietly(contest: Contest, event: dict[str, Any]) -> None:
+    """Tell the live streams; they also learn it on reconnect if this fails."""
+    try:
+        board.publish(contest, event)
+    except RedisError:
+        logger.warning(
+            "could not publish a %s event",
+            event.get("type"),
+            extra={"contest": contest.slug},
+        )
 
 
 def _entry_for_moderation(contest: Contest, user_id: int) -> Entry:

@@ -9,11 +9,20 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from accounts.models import User
+from contests.models import Contest
+from contests.signals import contest_cancelled
 
 from . import board
 from .models import Entry
 
 logger = logging.getLogger(__name__)
+
+
+@receiver(contest_cancelled, dispatch_uid="leaderboards_cancelled")
+def close_streams(sender: type[Contest], contest: Contest, **kwargs: Any) -> None:
+    from .services import publish_quietly
+
+    publish_quietly(contest, {"type": "cancelled"})
 
 
 @receiver(post_save, sender=User, dispatch_uid="leaderboards_rename")

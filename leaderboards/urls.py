@@ -27,6 +27,11 @@ urlpatterns = [
         name="leaderboard-me",
     ),
     path(
+        "leaderboard/stream/",
+        leaderboard.as_view({"get": "stream"}),
+        name="leaderboard-stream",
+    ),
+    path(
         "leaderboard/users/<int:user_id>/",
         leaderboard.as_view({"get": "user"}),
         name="leaderboard-user",

@@ -4,19 +4,28 @@ import re
 from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from accounts.permissions import IsActiveUser, IsAdmin, request_is_admin, request_user
+from contestplatform.exceptions import ServiceUnavailable
 from contests.models import Contest, State
 from contests.selectors import contest_get
 from ratelimit.identity import client_address
-from ratelimit.throttles import AdminWriteThrottle, ReadThrottle, SubmissionThrottle
+from ratelimit.throttles import (
+    AdminWriteThrottle,
+    ReadThrottle,
+    StreamConnectThrottle,
+    SubmissionThrottle,
+)
 
 from . import selectors, services
 from .models import Submission
@@ -121,12 +130,48 @@ class LeaderboardViewSet(viewsets.ViewSet):
     """Ranked reads of a contest's board; anyone may read published ones."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [ReadThrottle]
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action == "me":
             return [IsActiveUser()]
         return [AllowAny()]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        if self.action == "stream":
+            return [StreamConnectThrottle()]
+        return [ReadThrottle()]
+
+    @extend_schema(
+        summary="Live leaderboard changes (Server-Sent Events)",
+        description=(
+            "Served by the ASGI stream server (STREAM_BASE_URL; port 8001 under "
+            "`make run`); this process redirects there. Events: `snapshot` (top N "
+            "and total), `change` (user, score, rank, old rank), `you` (the "
+            "viewer's own moves), `final` (then the stream ends); a comment "
+            "line every STREAM_HEARTBEAT_SECONDS. Reconnect with `Last-Event-ID` "
+            "to get missed events, or a snapshot with `resync: true`."
+        ),
+        parameters=[
+            OpenApiParameter("top", int, description="Snapshot size, 1 to 100."),
+            OpenApiParameter("Last-Event-ID", str, location=OpenApiParameter.HEADER),
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiTypes.STR,
+            307: OpenApiResponse(description="Go to the stream server."),
+        },
+    )
+    def stream(self, request: Request, slug: str) -> Response:
+        _contest(request, slug)
+        base = settings.STREAM_BASE_URL
+        if not base:
+            raise ServiceUnavailable(
+                "Streams are served by the ASGI server, which is not configured.",
+                code="stream_unavailable",
+            )
+        location = base.rstrip("/") + request.get_full_path()
+        return Response(
+            status=status.HTTP_307_TEMPORARY_REDIRECT, headers={"Location": location}
+        )
 
     @extend_schema(
         parameters=[

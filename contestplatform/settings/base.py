@@ -300,6 +300,17 @@ DRF_STANDARDIZED_ERRORS = {
 # Request bodies above this size are refused before they are parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
 
+# --- Live streams (leaderboards/stream.py) --------------------------------
+
+# Where the ASGI stream server answers; the WSGI app redirects the stream
+# route there. Empty: the route is served by this process (under ASGI).
+STREAM_BASE_URL = env.str("STREAM_BASE_URL", default="")
+STREAM_HEARTBEAT_SECONDS = env.float("STREAM_HEARTBEAT_SECONDS", default=15.0)
+# Events a subscriber may have queued before it counts as too slow.
+STREAM_QUEUE_SIZE = env.int("STREAM_QUEUE_SIZE", default=256)
+# Recent events kept per contest for clients reconnecting with Last-Event-ID.
+STREAM_BUFFER_SIZE = env.int("STREAM_BUFFER_SIZE", default=1000)
+
 # --- Static files, i18n ---------------------------------------------------
 
 STATIC_URL = "static/"
