@@ -3,6 +3,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -12,6 +13,7 @@ from leaderboards import services as board_services
 
 from . import services
 from .models import Contest, Participation, State
+from .selectors import contest_list
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -26,11 +28,13 @@ class StateFilter(admin.SimpleListFilter):
     def queryset(
         self, request: HttpRequest, queryset: QuerySet[Contest]
     ) -> QuerySet[Contest]:
-        from .selectors import contest_list
-
-        if not self.value():
+        state = self.value()
+        if not state:
             return queryset
-        wanted = contest_list(include_drafts=True, state=self.value() or "")
+        if state not in State.values:
+            # The changelist answers this with its "?e=1" page, not a 500.
+            raise IncorrectLookupParameters(f"Unknown state {state!r}.")
+        wanted = contest_list(include_drafts=True, state=state)
         return queryset.filter(pk__in=wanted.values("pk"))
 
 

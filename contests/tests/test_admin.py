@@ -327,3 +327,12 @@ def test_the_bulk_delete_action_keeps_a_contest_that_is_no_draft(site) -> None:
 
     assert response.status_code == 403
     assert Contest.objects.count() == 2
+
+
+def test_an_unknown_state_in_the_filter_is_no_server_error(site) -> None:
+    ContestFactory.create()
+
+    response = site.get(CHANGELIST, {"state": "bogus"})
+
+    assert response.status_code == 302
+    assert "e=1" in response["Location"]
