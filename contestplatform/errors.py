@@ -12,24 +12,76 @@ the ``attr`` (field) it concerns.
 
 import logging
 import math
+import threading
+import time
 from typing import Any
 
+import psycopg
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from rest_framework import exceptions
 
-from .exceptions import PayloadTooLarge
+from .exceptions import PayloadTooLarge, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+# What a client is told to wait when PostgreSQL cannot be reached: about
+# one connect timeout plus one pool timeout.
+DATABASE_RETRY_AFTER = 5
+DATABASE_WARNING_INTERVAL = 30.0
+
+
+class _Every:
+    """Let something happen at most once per interval, across threads."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last = -math.inf
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < self.interval:
+                return False
+            self._last = now
+            return True
+
+
+_database_warning = _Every(DATABASE_WARNING_INTERVAL)
+# Django wraps driver errors raised through its own connection; psycopg's
+# own classes (psycopg_pool.PoolTimeout is one) are listed for any that
+# escape the wrapping.
+_DATABASE_OUTAGES = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+
+
+def _database_unavailable(exc: Exception) -> ServiceUnavailable:
+    # A lost, refused or timed-out connection is an outage, not a bug: the
+    # transaction was rolled back, so the client may retry. Logged once per
+    # interval so an outage does not write a traceback per request.
+    if _database_warning.due():
+        logger.warning("PostgreSQL unavailable: %s", exc, exc_info=exc)
+    return ServiceUnavailable(
+        "The database is unavailable; retry later.",
+        code="database_unavailable",
+        wait=DATABASE_RETRY_AFTER,
+    )
 
 
 class ExceptionHandler(BaseExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, RequestDataTooBig):
             return PayloadTooLarge()
+        if isinstance(exc, _DATABASE_OUTAGES):
+            return _database_unavailable(exc)
         if isinstance(exc, exceptions.APIException):
             return _flatten_detail_dict(exc)
         return super().convert_known_exceptions(exc)
