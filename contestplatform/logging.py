@@ -113,7 +113,10 @@ def _user_id(request: HttpRequest, response: HttpResponse) -> int | None:
     # the view stores it on the response's renderer context.
     context = getattr(response, "renderer_context", None) or {}
     drf_request = context.get("request")
-    user = getattr(drf_request, "user", None) or getattr(request, "user", None)
+    # Only a user DRF has already settled: reading ``.user`` of a request
+    # whose authentication raised would authenticate again, here, outside
+    # the view's error handling (a database outage would turn 503 into 500).
+    user = getattr(drf_request, "_user", None) or getattr(request, "user", None)
     if user is not None and getattr(user, "is_authenticated", False):
         return getattr(user, "pk", None)
     return None
