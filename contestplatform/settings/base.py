@@ -7,6 +7,8 @@ import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from contestplatform.dbpool import check_pooled_connection
+
 # Lets runtime code subscript generic Django classes (ModelAdmin[User]) the
 # way the type stubs describe them.
 django_stubs_ext.monkeypatch()
@@ -99,6 +101,9 @@ if env.bool("DATABASE_POOL", default=True):
         "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
         "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
+        # Without a check, a connection PostgreSQL dropped while it sat
+        # idle in the pool fails the request that draws it.
+        "check": check_pooled_connection,
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
