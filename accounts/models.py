@@ -47,8 +47,24 @@ def validate_display_name(name: str) -> None:
         )
 
 
+class UserQuerySet(models.QuerySet["User"]):
+    def update(self, **kwargs: Any) -> int:
+        # An update sends no post_save, but the cached user state
+        # (accounts.cache) must hear of it. The ids are read first: one more
+        # query, on a path nothing hot takes.
+        from .cache import user_invalidate
+
+        user_ids = list(self.values_list("pk", flat=True))
+        count = super().update(**kwargs)
+        user_invalidate(user_ids=user_ids)
+        return count
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
 
     def create_user(
         self, email: str, password: str | None = None, **fields: Any

@@ -57,6 +57,23 @@ RULE_FIELDS = (
 )
 
 
+class ContestQuerySet(models.QuerySet["Contest"]):
+    def update(self, **kwargs: object) -> int:
+        # An update sends no post_save, but the contest cache
+        # (contests.cache) must hear of it.
+        from .cache import contest_invalidate
+
+        count = super().update(**kwargs)
+        if count:
+            contest_invalidate()
+        return count
+
+
+class ContestManager(models.Manager["Contest"]):
+    def get_queryset(self) -> ContestQuerySet:
+        return ContestQuerySet(self.model, using=self._db)
+
+
 class Contest(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     title = models.CharField(max_length=200)
@@ -93,6 +110,8 @@ class Contest(models.Model):
     # Set when a board update could not reach Redis after its commit; the
     # next request that uses the board rebuilds it and clears this.
     board_stale_since = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ContestManager()
 
     class Meta:
         ordering = ["-starts_at", "id"]

@@ -3,6 +3,7 @@
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from .cache import contest_get_cached
 from .models import Contest, Participation, State
 
 
@@ -38,9 +39,8 @@ def _state_filter(state: State) -> Q:
 
 
 def contest_get(*, slug: str) -> Contest | None:
-    # TODO(when the benchmark issue lands): cache this per process or in
-    # Redis; every submission and board read looks the contest up.
-    return Contest.objects.filter(slug=slug).first()
+    """Return the contest with this slug, from the cache (contests.cache)."""
+    return contest_get_cached(slug=slug)
 
 
 def participation_exists(*, contest: Contest, user_id: int) -> bool:

@@ -138,6 +138,13 @@ CACHES = {
     }
 }
 
+# Rows cached in Redis between requests, invalidated by every write to
+# them (contestplatform/gencache.py): the authenticated user's role and
+# active flag, and contests by slug. Off, each request reads PostgreSQL;
+# the switches exist to measure the difference (docs/performance.md).
+USER_STATE_CACHE = env.bool("USER_STATE_CACHE", default=True)
+CONTEST_CACHE = env.bool("CONTEST_CACHE", default=True)
+
 # --- Rate limiting --------------------------------------------------------
 # The ratelimit app (docs/ratelimit.md). Each rate is "<limit>/<window>"
 # ("10/10s", "5/min") and can be overridden by RATELIMIT_RATE_<SCOPE>,
