@@ -1,8 +1,8 @@
 """HTTP endpoints of the leaderboards, nested under /contests/{slug}/."""
 
 import re
-from dataclasses import asdict
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -27,7 +27,7 @@ from ratelimit.throttles import (
     SubmissionThrottle,
 )
 
-from . import selectors, services
+from . import board, selectors, services
 from .models import Submission
 from .serializers import (
     AdjustSerializer,
@@ -113,8 +113,29 @@ def _address(request: Request) -> str | None:
     return None if address is None else str(address)
 
 
-def _rows(page_rows: list[Any]) -> list[dict[str, Any]]:
-    return [asdict(row) for row in page_rows]
+def _iso(moment: datetime | None) -> str | None:
+    """Format a time as DRF's DateTimeField does: ISO 8601, UTC as ``Z``."""
+    if moment is None:
+        return None
+    text = moment.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _rows(page_rows: list[board.Row]) -> list[dict[str, Any]]:
+    # Built by hand, not by RowSerializer: on a page of 50 the serializer
+    # and dataclasses.asdict took more time than the rest of the request.
+    # The serializers still describe the shape in the schema, and a test
+    # checks that both give the same JSON.
+    return [
+        {
+            "rank": row.rank,
+            "user_id": row.user_id,
+            "display_name": row.display_name,
+            "score": row.score,
+            "reached_at": _iso(row.reached_at),
+        }
+        for row in page_rows
+    ]
 
 
 def _is_frozen_view(contest: Contest, viewer: selectors.Viewer) -> bool:
@@ -212,7 +233,7 @@ class LeaderboardViewSet(viewsets.ViewSet):
             "frozen": _is_frozen_view(contest, viewer),
             "results": _rows(found.rows),
         }
-        return Response(PageSerializer(body).data)
+        return Response(body)
 
     @extend_schema(
         parameters=[
@@ -229,12 +250,12 @@ class LeaderboardViewSet(viewsets.ViewSet):
         body = {
             "rank": mine.rank,
             "score": mine.score,
-            "reached_at": mine.reached_at,
+            "reached_at": _iso(cast(datetime | None, mine.reached_at)),
             "count": mine.total,
             "frozen": mine.frozen,
             "neighbours": _rows(mine.neighbours),
         }
-        return Response(LeaderboardMeSerializer(body).data)
+        return Response(body)
 
     @extend_schema(parameters=[VIEW_PARAM], responses=PageSerializer)
     def user(self, request: Request, slug: str, user_id: int) -> Response:
@@ -253,7 +274,7 @@ class LeaderboardViewSet(viewsets.ViewSet):
             "frozen": _is_frozen_view(contest, viewer),
             "results": _rows(found.rows),
         }
-        return Response(PageSerializer(body).data)
+        return Response(body)
 
 
 class SubmissionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Submission]):

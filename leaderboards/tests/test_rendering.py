@@ -1,0 +1,50 @@
+"""Board rows are rendered by hand on the hot path; the schema's serializers
+describe them. Both must give the same JSON."""
+
+from typing import Any
+
+import pytest
+from django.utils.dateparse import parse_datetime
+
+from accounts.tests.factories import UserFactory
+from conftest import client_for
+from leaderboards.serializers import LeaderboardMeSerializer, PageSerializer
+from leaderboards.tests.conftest import make_contest, submit
+
+pytestmark = pytest.mark.django_db
+
+
+def _typed(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its time as a datetime, as the serializer would get it."""
+    moment = row["reached_at"]
+    return {**row, "reached_at": parse_datetime(moment) if moment else None}
+
+
+def test_a_page_renders_as_its_serializer_would(api) -> None:
+    contest = make_contest(ties="shared")
+    for n, user in enumerate(UserFactory.create_batch(5)):
+        submit(contest, user, n % 3)
+
+    body = api.get(f"/api/v1/contests/{contest.slug}/leaderboard/").json()
+
+    assert len(body["results"]) == 5
+    typed = {**body, "results": [_typed(row) for row in body["results"]]}
+    assert body == PageSerializer(typed).data
+
+
+def test_me_renders_as_its_serializer_would() -> None:
+    contest = make_contest()
+    users = UserFactory.create_batch(4)
+    for n, user in enumerate(users):
+        submit(contest, user, n)
+
+    url = f"/api/v1/contests/{contest.slug}/leaderboard/me/"
+    body = client_for(users[1]).get(url, {"neighbours": 2}).json()
+    empty = client_for(UserFactory()).get(url).json()
+
+    assert body["reached_at"].endswith("Z")
+    typed = {**_typed(body), "neighbours": [_typed(r) for r in body["neighbours"]]}
+    assert len(body["neighbours"]) == 4
+    assert body == LeaderboardMeSerializer(typed).data
+    assert empty["reached_at"] is None
+    assert empty == LeaderboardMeSerializer(_typed(empty)).data
