@@ -4,23 +4,34 @@ Where a read comes from:
 - a finalized contest: the Standing rows in PostgreSQL;
 - a frozen contest, for the public: the frozen Redis board;
 - otherwise the live Redis board, rebuilt first if it is missing or marked
-  stale; while another request rebuilds it, or once its keys have expired
-  after the retention, the Entry rows ranked by PostgreSQL.
+  stale; while another request rebuilds it, while Redis cannot be reached,
+  or once its keys have expired after the retention, the Entry rows ranked
+  by PostgreSQL.
+The frozen board has no such fallback: with Redis down it answers 503.
 A partial board is never presented as complete.
 """
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
+from redis.exceptions import RedisError
 
 from contestplatform.exceptions import ServiceUnavailable
 from contests.models import Contest, State
+from ratelimit.throttles import Every
 
 from . import board, services
 from .models import Entry, Standing, Submission
+
+logger = logging.getLogger(__name__)
+# One warning per interval while Redis is down, not one per read.
+_outage_log = Every(30.0)
+# What a reader of the frozen board is told to wait while Redis is down.
+FROZEN_RETRY_AFTER = 5
 
 
 @dataclass(frozen=True)
@@ -54,13 +65,39 @@ def _from_live[T](contest: Contest, read: Callable[[], T | None]) -> T | None:
     Every board script answers "missing" itself, so a healthy board costs
     one round trip. None means: read PostgreSQL instead.
     """
-    if contest.board_stale_since is None:
-        found = read()
-        if found is not None:
-            return found
-    if services.board_rebuild(contest=contest):
-        return read()
+    try:
+        if contest.board_stale_since is None:
+            found = read()
+            if found is not None:
+                return found
+        if services.board_rebuild(contest=contest):
+            return read()
+    except RedisError as exc:
+        _warn_outage(contest, exc)
     return None
+
+
+def _warn_outage(contest: Contest, exc: RedisError) -> None:
+    if _outage_log.due():
+        logger.warning(
+            "Redis unavailable: leaderboards read from PostgreSQL",
+            extra={"contest": contest.slug},
+            exc_info=exc,
+        )
+
+
+def _from_frozen[T](contest: Contest, read: Callable[[], T | None]) -> T | None:
+    """Read the frozen board, building it first; 503 while Redis is down."""
+    try:
+        _ready_frozen(contest)
+        return read()
+    except RedisError as exc:
+        _warn_outage(contest, exc)
+        raise ServiceUnavailable(
+            "The frozen leaderboard is unavailable; retry shortly.",
+            code="board_unavailable",
+            wait=FROZEN_RETRY_AFTER,
+        ) from None
 
 
 def _ready_frozen(contest: Contest) -> None:
@@ -79,8 +116,10 @@ def leaderboard_page(
 ) -> board.Page:
     source = _source(contest, viewer)
     if source.kind == "frozen":
-        _ready_frozen(contest)
-        found = board.page(contest, offset=offset, limit=limit, frozen=True)
+        found = _from_frozen(
+            contest,
+            lambda: board.page(contest, offset=offset, limit=limit, frozen=True),
+        )
         if found is not None:
             return found
     if source.kind == "live":
@@ -102,8 +141,9 @@ def leaderboard_users(
 ) -> board.Page:
     source = _source(contest, viewer)
     if source.kind == "frozen":
-        _ready_frozen(contest)
-        found = board.users(contest, user_ids=user_ids, frozen=True)
+        found = _from_frozen(
+            contest, lambda: board.users(contest, user_ids=user_ids, frozen=True)
+        )
         if found is not None:
             return found
     if source.kind == "live":
