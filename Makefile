@@ -39,8 +39,8 @@ serve: venv
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@echo "contestplatform: starting on http://127.0.0.1:8000/api/v1/docs/ (Ctrl-C stops it)"
-	DJANGO_SETTINGS_MODULE=contestplatform.settings.dev $(VENV)/bin/gunicorn \
-	  -c gunicorn.conf.py contestplatform.wsgi:application
+	@echo "live streams: http://127.0.0.1:8001/api/v1/contests/<slug>/leaderboard/stream/"
+	VENV=$(VENV) scripts/serve.sh
 
 test: venv
 	$(MAKE) --no-print-directory lint typecheck

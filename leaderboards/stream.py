@@ -35,8 +35,9 @@ from urllib.parse import parse_qs
 
 import redis.asyncio as aioredis
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from redis.exceptions import RedisError
+from rest_framework.exceptions import APIException
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,8 @@ class Subscriber:
 class Hub:
     """One pub/sub connection per process, shared by every subscriber."""
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
         self.rooms: dict[int, set[Subscriber]] = {}
         self.buffers: dict[int, deque[dict[str, Any]]] = {}
         self._commands: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
@@ -99,7 +101,7 @@ class Hub:
 
     def _ensure_running(self) -> None:
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = self.loop.create_task(self._run())
 
     async def join(self, subscriber: Subscriber, *, timeout: float = 2.0) -> bool:
         """Add a subscriber; True once its contest's channel is subscribed."""
@@ -155,7 +157,7 @@ class Hub:
         delay = 0.1
         while True:
             client = aioredis.Redis.from_url(
-                settings.REDIS_URL,
+                settings.CACHES["default"]["LOCATION"],
                 socket_timeout=None,
                 socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
                 health_check_interval=15,
@@ -246,7 +248,16 @@ async def _quietly(awaitable: Awaitable[Any]) -> None:
         return
 
 
-hub = Hub()
+_hub: Hub | None = None
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per server process)."""
+    global _hub
+    loop = asyncio.get_running_loop()
+    if _hub is None or _hub.loop is not loop:
+        _hub = Hub(loop)
+    return _hub
 
 
 # --- What a subscriber is told ----------------------------------------------
@@ -569,7 +580,7 @@ async def _follow(
     disconnected = asyncio.get_running_loop().create_task(_wait_disconnect(receive))
     try:
         # Subscribe before reading the snapshot, so no event falls between.
-        if not await hub.join(subscriber):
+        if not await get_hub().join(subscriber):
             await _send_body(
                 send, sse("error", {"code": "service_unavailable"}), more=False
             )
@@ -578,8 +589,14 @@ async def _follow(
         await _pump(send, subscriber, disconnected, slug, top)
     except OSError:
         return
+    except (APIException, RedisError, DatabaseError) as exc:
+        # The headers are sent: end with an error event; the client's
+        # reconnect (with Last-Event-ID) starts it over.
+        logger.warning("stream ended by an error: %s", exc)
+        body = {"code": getattr(exc, "default_code", "service_unavailable")}
+        await _send_body(send, sse("error", body), more=False)
     finally:
-        hub.leave(subscriber)
+        get_hub().leave(subscriber)
         disconnected.cancel()
 
 
@@ -588,7 +605,7 @@ async def _greet(
 ) -> None:
     missed = None
     if last_id is not None:
-        missed = hub.missed_since(subscriber.contest_id, last_id)
+        missed = get_hub().missed_since(subscriber.contest_id, last_id)
     if missed is not None:
         # Replaying needs the viewer's rank before the first missed event;
         # the current rank minus what those events did is not knowable, so
@@ -658,6 +675,8 @@ async def _handle(
     if kind == "change":
         await _deliver(send, subscriber, event)
         return True
+    if kind == "reset" and int(event.get("id") or 0) <= subscriber.after:
+        return True  # The snapshot this subscriber got is already as new.
     from contests.selectors import contest_get
 
     contest = await run_sync(lambda: contest_get(slug=slug))
@@ -668,7 +687,7 @@ async def _handle(
         return False
     if kind == "final":
         key = (subscriber.contest_id, int(event.get("id") or 0))
-        standings = await hub.shared(
+        standings = await get_hub().shared(
             key, lambda: run_sync(lambda: final_standings(contest, top))
         )
         await _send_body(send, sse("final", standings, event.get("id")), more=False)
