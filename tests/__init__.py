@@ -1,0 +1,1 @@
+"""Reliability and security suites that cross the apps (issue 7)."""

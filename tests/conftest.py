@@ -1,0 +1,56 @@
+"""Fixtures of the cross-app suites: rates, a Redis and an API of their own."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from contestplatform.testing import RedisProcess
+from leaderboards import board
+from tests.support import APP_NAME, AppServer, TcpProxy, database_url
+
+
+@pytest.fixture(autouse=True)
+def _generous_limits(settings: Any) -> None:
+    """Keep every throttle on, at rates these suites cannot reach."""
+    settings.RATELIMIT_RATES = dict.fromkeys(settings.RATELIMIT_RATES, "100000/1s")
+
+
+@pytest.fixture
+def own_redis(settings: Any) -> Iterator[RedisProcess]:
+    """Point this process at a redis-server the test may kill and restart."""
+    with RedisProcess() as server:
+        caches = {**settings.CACHES}
+        caches["default"] = {**caches["default"], "LOCATION": server.url}
+        settings.CACHES = caches
+        # The board registers its scripts once per connection pool.
+        board._scripts._scripts.clear()
+        yield server
+    board._scripts._scripts.clear()
+
+
+@pytest.fixture
+def pg_proxy(transactional_db: Any) -> Iterator[TcpProxy]:
+    """A TCP proxy in front of the test database, to cut and restore."""
+    from django.db import connection
+
+    with TcpProxy(int(connection.settings_dict["PORT"] or 5432)) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def app_server(transactional_db: Any, own_redis: RedisProcess) -> Iterator[AppServer]:
+    """The API under gunicorn on the test database and the test's Redis."""
+    url = database_url(application_name=APP_NAME)
+    with AppServer(database_url=url, redis_url=own_redis.url) as server:
+        yield server
+
+
+@pytest.fixture
+def proxied_app_server(
+    pg_proxy: TcpProxy, own_redis: RedisProcess
+) -> Iterator[AppServer]:
+    """The API under gunicorn, reaching PostgreSQL only through ``pg_proxy``."""
+    url = database_url(port=pg_proxy.port, application_name=APP_NAME)
+    with AppServer(database_url=url, redis_url=own_redis.url) as server:
+        yield server

@@ -1,0 +1,1 @@
+"""Faults with real processes, properties, fuzzing and input edges."""

@@ -1,0 +1,1 @@
+"""Tokens, the authorization matrix, enumeration and refresh races."""
