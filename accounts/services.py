@@ -128,7 +128,9 @@ def _blacklist_all_refresh_tokens(user: User) -> None:
 def _parse_refresh(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)  # type: ignore[arg-type]
-    except TokenError as exc:
+    # SimpleJWT's blacklist check reads the jti claim without looking: a
+    # well-signed token that lacks it raises KeyError, not TokenError.
+    except (TokenError, KeyError) as exc:
         raise AuthenticationFailed(
             "The refresh token is invalid, expired or revoked.",
             code="token_not_valid",
@@ -159,8 +161,14 @@ def _consume(refresh: RefreshToken) -> None:
 def token_refresh(*, raw: str) -> dict[str, str]:
     """Rotate a refresh token: revoke it and issue a new pair."""
     refresh = _parse_refresh(raw)
-    user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
-    user = User.objects.filter(pk=str(user_id), is_active=True).first()
+    user_id = str(refresh.payload.get(jwt_settings.USER_ID_CLAIM, ""))
+    # A claim that is no id (absent, or not a number) matches no account;
+    # handed to the query as it is, it would raise and answer 500.
+    user = (
+        User.objects.filter(pk=int(user_id), is_active=True).first()
+        if user_id.isdecimal()
+        else None
+    )
     if user is None:
         raise AuthenticationFailed(
             "No active account found for the given token.", code="no_active_account"
