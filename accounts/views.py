@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -178,6 +178,13 @@ class UserViewSet(
     def get_queryset(self) -> QuerySet[User]:
         params = self.request.query_params
         is_active = params.get("is_active")
+        for name in ("search", "role"):
+            # PostgreSQL text cannot hold NUL: sent on to the query, it
+            # raised there and answered 500.
+            if "\x00" in params.get(name, ""):
+                raise ValidationError(
+                    {name: ["NUL characters are not allowed."]}, code="null_characters"
+                )
         return selectors.user_list(
             search=params.get("search", "")[:100],
             role=params.get("role", ""),
