@@ -27,6 +27,7 @@ class Operation:
     method: str
     path: str
     bearer: bool  # the schema lists the JWT scheme for it
+    body: bool  # the schema describes a request body
 
     def url(self, **values: Any) -> str:
         return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), self.path)
@@ -47,6 +48,7 @@ def _operations() -> list[Operation]:
                     method=method.upper(),
                     path=path,
                     bearer=any("jwtAuth" in scheme for scheme in security),
+                    body="requestBody" in operation,
                 )
             )
     return found
