@@ -67,6 +67,22 @@ local function member_of(value)
   local second = string.find(value, '|', first + 1, true)
   return string.sub(value, first + 1, second - 1), string.sub(value, second + 1)
 end
+-- Event ids: a counter that starts at Redis' clock in microseconds, so ids
+-- keep growing across a restart that lost the counter.
+local function next_id(key)
+  if redis.call('EXISTS', key) == 0 then
+    local now = redis.call('TIME')
+    local base = tonumber(now[1]) * 1000000 + tonumber(now[2])
+    redis.call('SET', key, string.format('%.0f', base))
+  end
+  return redis.call('INCR', key)
+end
+-- cjson writes numbers with 14 significant digits; ids and scores need
+-- all of theirs, so integers are written as text.
+local function int_json(n)
+  if n then return string.format('%.0f', n) end
+  return 'null'
+end
 local function names_of(names_key, rows)
   local ids = {}
   for i = 1, #rows, 2 do
@@ -119,14 +135,15 @@ local total = redis.call('ZCARD', KEYS[2])
 local visible = (not current) or old_hidden ~= ARGV[5] or old_rank ~= rank
   or tonumber(old_score) ~= tonumber(ARGV[4])
 if not visible then return {1, rank, total, false} end
-local id = redis.call('INCR', KEYS[5])
+local id = next_id(KEYS[5])
 redis.call('EXPIREAT', KEYS[5], ARGV[7])
-redis.call('PUBLISH', ARGV[9], cjson.encode({
-  id = id, type = 'change', user_id = tonumber(ARGV[1]), display_name = ARGV[6],
-  score = tonumber(ARGV[11]), reached_at = ARGV[12],
-  rank = rank or cjson.null, old_rank = old_rank or cjson.null, total = total,
-  hidden = ARGV[5] == '1', frozen = ARGV[10] == '1',
-}))
+redis.call('PUBLISH', ARGV[9], '{"id":' .. int_json(id) .. ',"type":"change"'
+  .. ',"user_id":' .. ARGV[1] .. ',"display_name":' .. cjson.encode(ARGV[6])
+  .. ',"score":' .. ARGV[11] .. ',"reached_at":' .. cjson.encode(ARGV[12])
+  .. ',"rank":' .. int_json(rank) .. ',"old_rank":' .. int_json(old_rank)
+  .. ',"total":' .. int_json(total)
+  .. ',"hidden":' .. (ARGV[5] == '1' and 'true' or 'false')
+  .. ',"frozen":' .. (ARGV[10] == '1' and 'true' or 'false') .. '}')
 return {1, rank, total, id}
 """
 )
@@ -213,15 +230,18 @@ end
 return 1
 """
 
-# KEYS: seq.  ARGV: channel, event (JSON object without id), expire-at.
-_PUBLISH = """
-local id = redis.call('INCR', KEYS[1])
+# KEYS: seq.  ARGV: channel, event (a non-empty JSON object, no id),
+# expire-at. The id is spliced in as text (see int_json).
+_PUBLISH = (
+    _RANK_FN
+    + """
+local id = next_id(KEYS[1])
 redis.call('EXPIREAT', KEYS[1], ARGV[3])
-local event = cjson.decode(ARGV[2])
-event['id'] = id
-redis.call('PUBLISH', ARGV[1], cjson.encode(event))
+local body = string.sub(ARGV[2], 2)
+redis.call('PUBLISH', ARGV[1], '{"id":' .. int_json(id) .. ',' .. body)
 return id
 """
+)
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

@@ -12,6 +12,7 @@ A partial board is never presented as complete.
 """
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -100,15 +101,26 @@ def _from_frozen[T](contest: Contest, read: Callable[[], T | None]) -> T | None:
         ) from None
 
 
+FROZEN_BUILD_WAIT = 3.0  # seconds a read waits for another's frozen build
+
+
 def _ready_frozen(contest: Contest) -> None:
     if board.is_built(contest, frozen=True):
         return
-    if not services.frozen_rebuild(contest=contest):
-        raise ServiceUnavailable(
-            "The frozen leaderboard is being prepared; retry shortly.",
-            code="board_rebuilding",
-            wait=1,
-        )
+    if services.frozen_rebuild(contest=contest):
+        return
+    # Another request is building it, in well under a second for 10^5
+    # participants: waiting for it beats failing the read.
+    deadline = time.monotonic() + FROZEN_BUILD_WAIT
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if board.is_built(contest, frozen=True):
+            return
+    raise ServiceUnavailable(
+        "The frozen leaderboard is being prepared; retry shortly.",
+        code="board_rebuilding",
+        wait=1,
+    )
 
 
 def leaderboard_page(

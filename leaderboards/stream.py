@@ -148,7 +148,7 @@ class Hub:
     ) -> list[dict[str, Any]] | None:
         """Buffered events after ``last_id``, or None if some were lost."""
         buffer = self.buffers.get(contest_id)
-        if not buffer or buffer[0]["id"] > last_id + 1:
+        if not buffer or buffer[0]["id"] > last_id + 1 or last_id > buffer[-1]["id"]:
             return None
         return [event for event in buffer if event["id"] > last_id]
 
@@ -585,8 +585,8 @@ async def _follow(
                 send, sse("error", {"code": "service_unavailable"}), more=False
             )
             return
-        await _greet(send, subscriber, contest, top, last_id)
-        await _pump(send, subscriber, disconnected, slug, top)
+        if await _greet(send, subscriber, contest, slug, top, last_id):
+            await _pump(send, subscriber, disconnected, slug, top)
     except OSError:
         return
     except (APIException, RedisError, DatabaseError) as exc:
@@ -601,8 +601,14 @@ async def _follow(
 
 
 async def _greet(
-    send: Send, subscriber: Subscriber, contest: Any, top: int, last_id: int | None
-) -> None:
+    send: Send,
+    subscriber: Subscriber,
+    contest: Any,
+    slug: str,
+    top: int,
+    last_id: int | None,
+) -> bool:
+    """Send the snapshot, or what a reconnecting client missed; False: done."""
     missed = None
     if last_id is not None:
         missed = get_hub().missed_since(subscriber.contest_id, last_id)
@@ -615,9 +621,11 @@ async def _greet(
         )
         subscriber.after = last_id or 0
         for event in missed:
-            await _deliver(send, subscriber, event)
-        return
+            if not await _handle(send, subscriber, event, slug, top):
+                return False
+        return True
     await _send_snapshot(send, subscriber, contest, top, resync=last_id is not None)
+    return True
 
 
 async def _send_snapshot(
@@ -626,7 +634,9 @@ async def _send_snapshot(
     snapshot, subscriber.rank = await run_sync(
         lambda: snapshot_of(contest, subscriber.user_id, subscriber.is_admin, top)
     )
-    subscriber.after = max(subscriber.after, snapshot["id"])
+    subscriber.after = (
+        snapshot["id"] if resync else max(subscriber.after, snapshot["id"])
+    )
     snapshot["resync"] = resync
     await _send_body(send, sse("snapshot", snapshot, snapshot["id"]))
 
@@ -675,7 +685,7 @@ async def _handle(
     if kind == "change":
         await _deliver(send, subscriber, event)
         return True
-    if kind == "reset" and int(event.get("id") or 0) <= subscriber.after:
+    if kind == "reset" and "id" in event and int(event["id"]) <= subscriber.after:
         return True  # The snapshot this subscriber got is already as new.
     from contests.selectors import contest_get
 

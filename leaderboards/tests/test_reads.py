@@ -211,7 +211,7 @@ def test_after_a_flushall_the_next_read_shows_the_postgres_order(api) -> None:
         submit(contest, user, n % 3)
     before = api.get(_board_url(contest)).json()["results"]
 
-    board.client().flushall()
+    board.client().flushdb()  # FLUSHALL, for this database
     after = api.get(_board_url(contest)).json()["results"]
 
     assert after == before
