@@ -68,6 +68,8 @@ class Subscriber:
         default_factory=lambda: asyncio.Queue(_setting("STREAM_QUEUE_SIZE", 256))
     )
     dropped: asyncio.Event = field(default_factory=asyncio.Event)
+    # The task writing to this subscriber; cancelled when it is dropped.
+    task: "asyncio.Task[None] | None" = None
 
     def offer(self, event: dict[str, Any]) -> None:
         """Queue an event, or drop this subscriber if it cannot keep up."""
@@ -81,6 +83,8 @@ class Subscriber:
                 extra={"contest_id": self.contest_id, "user_id": self.user_id},
             )
             self.dropped.set()
+            if self.task is not None:
+                self.task.cancel()
 
 
 class Hub:
@@ -577,7 +581,8 @@ async def _follow(
 ) -> None:
     contest = opening.contest
     subscriber = Subscriber(contest.pk, opening.user_id, opening.is_admin)
-    disconnected = asyncio.get_running_loop().create_task(_wait_disconnect(receive))
+    loop = asyncio.get_running_loop()
+    disconnected = loop.create_task(_wait_disconnect(receive))
     try:
         # Subscribe before reading the snapshot, so no event falls between.
         if not await get_hub().join(subscriber):
@@ -586,7 +591,15 @@ async def _follow(
             )
             return
         if await _greet(send, subscriber, contest, slug, top, last_id):
-            await _pump(send, subscriber, disconnected, slug, top)
+            pump = subscriber.task = loop.create_task(
+                _pump(send, subscriber, slug, top)
+            )
+            await asyncio.wait(
+                {pump, disconnected}, return_when=asyncio.FIRST_COMPLETED
+            )
+            pump.cancel()
+            if pump.done() and not pump.cancelled():
+                pump.result()  # re-raise what ended it, if anything
     except OSError:
         return
     except (APIException, RedisError, DatabaseError) as exc:
@@ -648,33 +661,21 @@ async def _wait_disconnect(receive: Receive) -> None:
             return
 
 
-async def _pump(
-    send: Send,
-    subscriber: Subscriber,
-    disconnected: asyncio.Task[None],
-    slug: str,
-    top: int,
-) -> None:
+async def _pump(send: Send, subscriber: Subscriber, slug: str, top: int) -> None:
+    """Write queued events to the client, with heartbeats in the silences.
+
+    Runs as a task of its own: a disconnect or a full queue cancels it.
+    """
     heartbeat = _setting("STREAM_HEARTBEAT_SECONDS", 15.0)
-    dropped = asyncio.get_running_loop().create_task(subscriber.dropped.wait())
-    try:
-        while not disconnected.done() and not dropped.done():
-            getter = asyncio.get_running_loop().create_task(subscriber.queue.get())
-            done, _ = await asyncio.wait(
-                {getter, disconnected, dropped},
-                timeout=heartbeat,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            if getter not in done:
-                getter.cancel()
-                if not done:
-                    await _send_body(send, b": heartbeat\n\n")
-                continue
-            event = getter.result()
-            if not await _handle(send, subscriber, event, slug, top):
-                return
-    finally:
-        dropped.cancel()
+    while True:
+        try:
+            async with asyncio.timeout(heartbeat):
+                event = await subscriber.queue.get()
+        except TimeoutError:
+            await _send_body(send, b": heartbeat\n\n")
+            continue
+        if not await _handle(send, subscriber, event, slug, top):
+            return
 
 
 async def _handle(
@@ -717,7 +718,15 @@ async def _deliver(send: Send, subscriber: Subscriber, event: dict[str, Any]) ->
         return
     subscriber.after = event_id
     for name, data in messages_for(subscriber, event):
-        await _send_body(send, sse(name, data, event_id))
+        if name == "change":
+            # The same bytes for every subscriber: encode once per event.
+            encoded = event.get("_encoded")
+            if encoded is None:
+                public = {k: v for k, v in event.items() if not k.startswith("_")}
+                encoded = event["_encoded"] = sse(name, public, event_id)
+            await _send_body(send, encoded)
+        else:
+            await _send_body(send, sse(name, data, event_id))
 
 
 def route(scope: Scope) -> str | None:
