@@ -279,7 +279,8 @@ SPECTACULAR_SETTINGS = {
         "UserRoleEnum": "accounts.models.Role.choices",
     },
     "POSTPROCESSING_HOOKS": [
-        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums"
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "contestplatform.schema.open_error_codes",
     ],
 }
 
