@@ -45,6 +45,8 @@ class AutoSchema(StandardizedAutoSchema):
     def _should_add_error_response(
         self, responses: dict[str, object], status_code: str
     ) -> bool:
+        if status_code == "403" and getattr(self.view, "may_forbid", False):
+            return status_code not in responses
         if status_code == "401" and status_code not in responses:
             return bool(
                 super()._should_add_error_response(responses, status_code)
@@ -62,6 +64,13 @@ class AutoSchema(StandardizedAutoSchema):
         if status_code == "413":
             return True
         return bool(getattr(self.view, "may_conflict", False))
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        # A viewset's "list" action may answer one object (a leaderboard
+        # page with its count and rows), which the view says.
+        if getattr(self.view, "list_answers_one_object", False):
+            return False
+        return bool(super()._is_list_view(serializer))
 
     def _names_an_auth_scheme(self) -> bool:
         # DRF answers 401, not 403, when the first authenticator names a

@@ -151,6 +151,8 @@ class LeaderboardViewSet(viewsets.ViewSet):
     """Ranked reads of a contest's board; anyone may read published ones."""
 
     permission_classes = [AllowAny]
+    may_forbid = True  # ?view=live is for admins
+    list_answers_one_object = True  # a page: count, offsets and rows
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action == "me":
@@ -202,6 +204,7 @@ class LeaderboardViewSet(viewsets.ViewSet):
             VIEW_PARAM,
         ],
         responses=PageSerializer,
+        operation_id="contests_leaderboard_list",
     )
     def list(self, request: Request, slug: str) -> Response:
         contest = _contest(request, slug)
