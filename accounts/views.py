@@ -27,7 +27,7 @@ from ratelimit.throttles import (
 
 from . import selectors, services
 from .authentication import CredentialsInBody
-from .models import User
+from .models import Role, User
 from .permissions import IsActiveUser, IsAdmin, request_user
 from .serializers import (
     MeSerializer,
@@ -178,13 +178,20 @@ class UserViewSet(
     def get_queryset(self) -> QuerySet[User]:
         params = self.request.query_params
         is_active = params.get("is_active")
-        for name in ("search", "role"):
-            # PostgreSQL text cannot hold NUL: sent on to the query, it
-            # raised there and answered 500.
-            if "\x00" in params.get(name, ""):
-                raise ValidationError(
-                    {name: ["NUL characters are not allowed."]}, code="null_characters"
-                )
+        # PostgreSQL text cannot hold NUL: sent on to the query, it raised
+        # there and answered 500.
+        if "\x00" in params.get("search", ""):
+            raise ValidationError(
+                {"search": ["NUL characters are not allowed."]}, code="null_characters"
+            )
+        if params.get("role", "") not in ("", *Role.values):
+            raise ValidationError(
+                {"role": [f"Choose one of {', '.join(Role.values)}."]}, code="invalid"
+            )
+        if is_active is not None and is_active.lower() not in ("true", "false"):
+            raise ValidationError(
+                {"is_active": ["Choose true or false."]}, code="invalid"
+            )
         return selectors.user_list(
             search=params.get("search", "")[:100],
             role=params.get("role", ""),
