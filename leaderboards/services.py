@@ -7,7 +7,6 @@ board rebuilds it from the Entry rows.
 """
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
@@ -324,17 +323,11 @@ def board_is_live(contest: Contest) -> bool:
     return not contest.finalized_at and timezone.now() < contest.board_expires_at
 
 
-def _entries_for_board(contest: Contest) -> Iterator[board.BoardEntry]:
-    rows = (
-        Entry.objects.filter(contest=contest)
-        .values_list(
-            "user_id", "score", "reached_at", "version", "hidden", "user__display_name"
-        )
-        .order_by()
-        .iterator(chunk_size=10_000)
-    )
-    for user_id, score, reached_at, version, hidden, name in rows:
-        yield board.BoardEntry(user_id, score, reached_at, version, hidden, name)
+_ENTRIES_SQL = """
+SELECT e.user_id, e.score, e.reached_at, e.version, e.hidden, u.display_name
+FROM leaderboards_entry e JOIN accounts_user u ON u.id = e.user_id
+WHERE e.contest_id = %s
+"""
 
 
 def board_rebuild(*, contest: Contest) -> bool:
@@ -346,7 +339,7 @@ def board_rebuild(*, contest: Contest) -> bool:
         return False
     try:
         started = timezone.now()
-        count = board.write_board(contest, _entries_for_board(contest))
+        count = board.write_board_query(contest, _ENTRIES_SQL, [contest.pk])
         late = Entry.objects.filter(
             contest=contest, updated_at__gte=started - REBUILD_CATCH_UP
         ).select_related("user")
@@ -394,13 +387,6 @@ ORDER BY s.user_id, s.entry_version DESC
 """
 
 
-def _frozen_entries(contest: Contest) -> Iterator[board.BoardEntry]:
-    with connection.cursor() as cursor:
-        cursor.execute(_FROZEN_SQL, [contest.pk, contest.freeze_at])
-        for user_id, score, reached_at, version, hidden, name in cursor:
-            yield board.BoardEntry(user_id, score, reached_at, version, hidden, name)
-
-
 def frozen_rebuild(*, contest: Contest) -> bool:
     """Build the public board as it stood at the freeze, from the log."""
     if contest.freeze_at is None or not board_is_live(contest):
@@ -409,7 +395,9 @@ def frozen_rebuild(*, contest: Contest) -> bool:
     if not lock.acquire():
         return False
     try:
-        board.write_board(contest, _frozen_entries(contest), frozen=True)
+        board.write_board_query(
+            contest, _FROZEN_SQL, [contest.pk, contest.freeze_at], frozen=True
+        )
     finally:
         lock.release()
     return True
