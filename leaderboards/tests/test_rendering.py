@@ -8,7 +8,12 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.tests.factories import UserFactory
 from conftest import client_for
-from leaderboards.serializers import LeaderboardMeSerializer, PageSerializer
+from leaderboards.models import Submission
+from leaderboards.serializers import (
+    LeaderboardMeSerializer,
+    PageSerializer,
+    SubmitResponseSerializer,
+)
 from leaderboards.tests.conftest import make_contest, submit
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +53,26 @@ def test_me_renders_as_its_serializer_would() -> None:
     assert body == LeaderboardMeSerializer(typed).data
     assert empty["reached_at"] is None
     assert empty == LeaderboardMeSerializer(_typed(empty)).data
+
+
+def test_a_submission_renders_as_its_serializer_would() -> None:
+    contest = make_contest()
+    user = UserFactory()
+    client = client_for(user)
+    url = f"/api/v1/contests/{contest.slug}/submissions/"
+
+    first = client.post(url, {"score": 7}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    again = client.post(url, {"score": 7}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+
+    submission = Submission.objects.get()
+    expected = SubmitResponseSerializer(
+        {
+            "submission": submission,
+            "score": submission.entry_score,
+            "rank": 1,
+            "new_best": True,
+        }
+    ).data
+    assert first.status_code == again.status_code == 201
+    assert first.json() == expected
+    assert again.json() == expected
