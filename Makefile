@@ -14,12 +14,13 @@ DEPLOY_ENV := DJANGO_SETTINGS_MODULE=contestplatform.settings.production \
 	DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=contests.example.com DJANGO_SECURE_HSTS_PRELOAD=true
 
-.PHONY: help venv run serve test lint format typecheck checks pytest clean
+.PHONY: help venv run serve test lint format typecheck checks pytest clean bench
 
 help:
 	@echo "make run    serve the API on http://127.0.0.1:8000 with demo data"
 	@echo "make test   lint, types, migrations, schema, deploy checks, pytest"
 	@echo "make format rewrite the code with ruff format and ruff check --fix"
+	@echo "make bench  the benchmark suite: one table (docs/performance.md)"
 
 venv: $(STAMP)
 
@@ -68,3 +69,12 @@ pytest:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The benchmark suite (bench/run.py; knobs in its docstring). It needs wrk,
+# the Debian package, and installs it when apt-get can. Without
+# DATABASE_URL it uses the embedded PostgreSQL; Redis is always its own.
+bench: venv
+	@command -v wrk >/dev/null || { echo "bench: installing wrk (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq wrk >/dev/null; }
+	$(WITH_SERVICES) $(PY) bench/run.py
