@@ -12,8 +12,6 @@ the ``attr`` (field) it concerns.
 
 import logging
 import math
-import threading
-import time
 from typing import Any
 
 import psycopg
@@ -24,6 +22,7 @@ from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHan
 from rest_framework import exceptions
 
 from .exceptions import PayloadTooLarge, ServiceUnavailable
+from .logging import Every
 
 logger = logging.getLogger(__name__)
 
@@ -34,24 +33,7 @@ DATABASE_RETRY_AFTER = 5
 DATABASE_WARNING_INTERVAL = 30.0
 
 
-class _Every:
-    """Let something happen at most once per interval, across threads."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._last = -math.inf
-        self._lock = threading.Lock()
-
-    def due(self) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            if now - self._last < self.interval:
-                return False
-            self._last = now
-            return True
-
-
-_database_warning = _Every(DATABASE_WARNING_INTERVAL)
+_database_warning = Every(DATABASE_WARNING_INTERVAL)
 # Django wraps driver errors raised through its own connection; psycopg's
 # own classes (psycopg_pool.PoolTimeout is one) are listed for any that
 # escape the wrapping.

@@ -8,6 +8,7 @@ and client address: never headers, query strings, tokens or bodies.
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +23,29 @@ _STANDARD_ATTRS = frozenset(
 )
 
 request_logger = logging.getLogger("contestplatform.request")
+
+
+class Every:
+    """Say yes at most once per ``seconds``, across threads.
+
+    For warnings about an outage: one line per interval, not per request.
+    """
+
+    def __init__(
+        self, seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._last: float | None = None
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._last is not None and now - self._last < self.seconds:
+                return False
+            self._last = now
+            return True
 
 
 def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:

@@ -22,8 +22,8 @@ from django.db.models import QuerySet
 from redis.exceptions import RedisError
 
 from contestplatform.exceptions import ServiceUnavailable
+from contestplatform.logging import Every
 from contests.models import Contest, State
-from ratelimit.throttles import Every
 
 from . import board, services
 from .models import Entry, Standing, Submission

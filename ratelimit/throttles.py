@@ -14,9 +14,6 @@ process says so, not one per request.
 """
 
 import logging
-import threading
-import time
-from collections.abc import Callable
 from typing import ClassVar
 
 from django.conf import settings
@@ -30,6 +27,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
 
 from contestplatform.exceptions import ServiceUnavailable
+from contestplatform.logging import Every
 
 from .headers import remember
 from .identity import client_ip, user_or_ip
@@ -43,26 +41,6 @@ UNAVAILABLE_RETRY_AFTER = 5
 OUTAGE_LOG_INTERVAL = 30.0
 # Longer values are not tokens this API issued; skip decoding them.
 _MAX_TOKEN_LENGTH = 4096
-
-
-class Every:
-    """Say yes at most once per ``seconds``, across threads."""
-
-    def __init__(
-        self, seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.seconds = seconds
-        self._clock = clock
-        self._last: float | None = None
-        self._lock = threading.Lock()
-
-    def due(self) -> bool:
-        with self._lock:
-            now = self._clock()
-            if self._last is not None and now - self._last < self.seconds:
-                return False
-            self._last = now
-            return True
 
 
 outage_log = Every(OUTAGE_LOG_INTERVAL)

@@ -6,8 +6,8 @@ import pytest
 import redis
 from rest_framework.test import APIClient
 
+from contestplatform.logging import Every
 from ratelimit import throttles
-from ratelimit.throttles import Every
 
 BURST = "/api/v1/test/burst/"
 READ = "/api/v1/test/read/"
