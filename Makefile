@@ -14,7 +14,8 @@ DEPLOY_ENV := DJANGO_SETTINGS_MODULE=contestplatform.settings.production \
 	DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=contests.example.com DJANGO_SECURE_HSTS_PRELOAD=true
 
-.PHONY: help venv run serve test lint format typecheck checks pytest clean bench
+.PHONY: help venv run serve test lint format typecheck checks pytest clean bench \
+	bench-stream
 
 help:
 	@echo "make run    serve the API on http://127.0.0.1:8000 with demo data"
@@ -78,3 +79,10 @@ bench: venv
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq wrk >/dev/null; }
 	$(WITH_SERVICES) $(PY) bench/run.py
+
+# Live streams: 1,000 subscribers while submissions arrive (issue 5).
+bench-stream: venv
+	@command -v wrk >/dev/null || { echo "bench: installing wrk (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq wrk >/dev/null; }
+	$(WITH_SERVICES) $(PY) bench/stream_bench.py $(BENCH_ARGS)
