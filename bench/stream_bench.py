@@ -414,7 +414,7 @@ def main() -> None:
                 seconds=args.seconds,
             )
         )
-    share = loaded["reads_rps"] / baseline["reads_rps"]  # type: ignore[operator]
+    share = loaded["reads_rps"] / baseline["reads_rps"]
     print(
         json.dumps(
             {
