@@ -7,7 +7,13 @@ import pytest
 
 from contestplatform.testing import RedisProcess
 from leaderboards import board
-from tests.support import APP_NAME, AppServer, TcpProxy, database_url
+from tests.support import (
+    APP_NAME,
+    AppServer,
+    TcpProxy,
+    database_target,
+    database_url,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -32,9 +38,7 @@ def own_redis(settings: Any) -> Iterator[RedisProcess]:
 @pytest.fixture
 def pg_proxy(transactional_db: Any) -> Iterator[TcpProxy]:
     """A TCP proxy in front of the test database, to cut and restore."""
-    from django.db import connection
-
-    with TcpProxy(int(connection.settings_dict["PORT"] or 5432)) as proxy:
+    with TcpProxy(database_target()) as proxy:
         yield proxy
 
 

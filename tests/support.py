@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.db import connection
 from django.utils import timezone
@@ -45,10 +46,14 @@ APP_NAME = "cp-fault-app"
 
 
 class TcpProxy:
-    """A TCP forwarder from a spare local port to ``target_port``."""
+    """A TCP forwarder from a spare local port to ``target``.
 
-    def __init__(self, target_port: int, *, port: int | None = None) -> None:
-        self.target_port = target_port
+    The target is a local TCP port, or the path of a Unix socket (the
+    embedded PostgreSQL of ``make test`` listens on one only).
+    """
+
+    def __init__(self, target: int | str, *, port: int | None = None) -> None:
+        self.target = target
         self.port = port or free_port()
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
@@ -83,7 +88,7 @@ class TcpProxy:
             except OSError:
                 return
             try:
-                upstream = socket.create_connection((LOCAL, self.target_port), 3)
+                upstream = self._connect_upstream()
             except OSError:
                 _close(client)
                 continue
@@ -97,6 +102,15 @@ class TcpProxy:
                 threading.Thread(
                     target=self._pump, args=(source, sink), daemon=True
                 ).start()
+
+    def _connect_upstream(self) -> socket.socket:
+        if isinstance(self.target, int):
+            return socket.create_connection((LOCAL, self.target), 3)
+        upstream = socket.socket(socket.AF_UNIX)
+        upstream.settimeout(3)
+        upstream.connect(self.target)
+        upstream.settimeout(None)
+        return upstream
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
@@ -121,11 +135,25 @@ def _close(sock: socket.socket) -> None:
     sock.close()
 
 
+def database_target() -> int | str:
+    """Where the test database listens: a TCP port, or a Unix socket's path."""
+    db = connection.settings_dict
+    port = int(db["PORT"] or 5432)
+    host = str(db["HOST"] or "")
+    return f"{host}/.s.PGSQL.{port}" if host.startswith("/") else port
+
+
 def database_url(*, port: int | None = None, application_name: str = "") -> str:
     """The URL of the database the tests run on, optionally via another port."""
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    url = f"postgres://{auth}@{LOCAL}:{port or db['PORT'] or 5432}/{db['NAME']}"
+    target = database_target()
+    if port is None and isinstance(target, str):
+        # A socket folder goes in the path, where django-environ decodes it.
+        socket_dir = quote(str(db["HOST"]), safe="")
+        url = f"postgres://{auth}@/{socket_dir}/{db['NAME']}"
+    else:
+        url = f"postgres://{auth}@{LOCAL}:{port or target}/{db['NAME']}"
     return url + (f"?application_name={application_name}" if application_name else "")
 
 
