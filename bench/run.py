@@ -16,8 +16,9 @@ can flush it and it can be flushed freely.
 Knobs (environment): BENCH_DURATION (s, 10), BENCH_REPEAT (3),
 BENCH_THREADS (2), BENCH_CONNECTIONS (50), BENCH_SCALES
 (1000,100000,1000000), BENCH_REUSE=1 (keep a seeded database),
-BENCH_SERVERS=1 (also compare gunicorn worker setups), BENCH_PROFILE=1
-(py-spy flame graphs of each scenario into bench/results/), BENCH_DATABASE.
+BENCH_SERVERS=1 (also compare server setups; or some, by name),
+BENCH_PROFILE=1 (py-spy flame graphs of each scenario into bench/results/),
+BENCH_DATABASE.
 """
 
 import json
@@ -46,6 +47,7 @@ LUA = ROOT / "bench" / "lua"
 RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
+APP = "contestplatform.wsgi:application"
 SECRET = "bench-only-secret-" + "b" * 40
 MAIN_SCALE = 100_000
 TOKENS = 10_000
@@ -81,7 +83,9 @@ class Options:
         int(n) for n in os.environ.get("BENCH_SCALES", "1000,100000,1000000").split(",")
     )
     reuse: bool = os.environ.get("BENCH_REUSE", "") == "1"
-    servers: bool = os.environ.get("BENCH_SERVERS", "") == "1"
+    # "1": every setup of SERVER_MATRIX (and granian if installed); or
+    # names from it, comma-separated ("sync x3,granian 2x4").
+    servers: str = os.environ.get("BENCH_SERVERS", "")
     profile: bool = os.environ.get("BENCH_PROFILE", "") == "1"
     database: str = os.environ.get("BENCH_DATABASE", "contestplatform_bench")
 
@@ -249,6 +253,26 @@ class ServerSetup:
     workers: int = 0
     threads: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    granian: bool = False  # the documented alternative, not the default
+
+    def command(self, port: int) -> list[str]:
+        if not self.granian:
+            return [GUNICORN, "-c", "gunicorn.conf.py", APP]
+        return [
+            str(Path(PYTHON).with_name("granian")),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(self.workers or 2),
+            "--blocking-threads",
+            str(self.threads or 4),
+            "--no-access-log",
+            APP,
+        ]
 
     def env(self) -> dict[str, str]:
         values = dict(self.extra)
@@ -303,7 +327,7 @@ def serve(env: dict[str, str], setup: ServerSetup) -> Iterator[Server]:
     server_env = {**env, **setup.env(), "GUNICORN_BIND": f"127.0.0.1:{port}"}
     log = (RESULTS / f"server-{setup.name}.log").open("wb")
     process = subprocess.Popen(
-        [GUNICORN, "-c", "gunicorn.conf.py", "contestplatform.wsgi:application"],
+        setup.command(port),
         cwd=ROOT,
         env=server_env,
         stdout=log,
@@ -459,6 +483,8 @@ def run_profile(
         if options.profile:
             for scenario in scenarios:
                 profile(server, setup, options, scenario)
+    # Kept after every server, so a run cut short still leaves its figures.
+    save(report, summarize(report))
 
 
 def profile(
@@ -513,6 +539,7 @@ def run_abuse(
         for _ in range(options.repeat):
             report.results += measure(server, setup, options, FLOOR)
             report.results += measure(server, setup, options, normal, abuser)
+    save(report, summarize(report))
 
 
 # --- report -----------------------------------------------------------------
@@ -620,6 +647,23 @@ SERVER_MATRIX = [
     ServerSetup("sync x3", "sync", 3, 1),
     ServerSetup("sync x5", "sync", 5, 1),
 ]
+# The alternative server, measured when installed (pip install granian).
+GRANIAN = ServerSetup("granian 2x4", workers=2, threads=4, granian=True)
+
+
+def _chosen_servers(choice: str) -> list[ServerSetup]:
+    known = [*SERVER_MATRIX]
+    if Path(GRANIAN.command(0)[0]).exists():
+        known.append(GRANIAN)
+    if choice in ("", "0"):
+        return []
+    if choice == "1":
+        return known
+    names = [name.strip() for name in choice.split(",")]
+    missing = set(names) - {setup.name for setup in known}
+    if missing:
+        raise SystemExit(f"bench: unknown or uninstalled servers: {sorted(missing)}")
+    return [setup for setup in known if setup.name in names]
 
 
 def main() -> int:
@@ -642,7 +686,9 @@ def main() -> int:
         fast = {**env, **HIGH_LIMITS}
         scenarios = throughput_scenarios(tokens, options)
         run_profile(fast, ServerSetup("gunicorn default"), options, scenarios, report)
-        main_scenarios = [s for s in scenarios if f"@{main_scale(options)}" in s.name]
+        main_scenarios = [
+            s for s in scenarios if s.name.endswith(f"@{main_scale(options)}")
+        ]
         uncached = {**fast, "USER_STATE_CACHE": "false", "CONTEST_CACHE": "false"}
         run_profile(
             uncached,
@@ -652,9 +698,8 @@ def main() -> int:
             report,
         )
         run_abuse(env, tokens, options, report)
-        if options.servers:
-            for setup in SERVER_MATRIX:
-                run_profile(fast, setup, options, [FLOOR, *main_scenarios], report)
+        for setup in _chosen_servers(options.servers):
+            run_profile(fast, setup, options, [FLOOR, *main_scenarios], report)
     rows = summarize(report)
     table = markdown(rows, report.timings)
     path = save(report, rows)
