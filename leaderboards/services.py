@@ -183,7 +183,26 @@ def _check_can_submit(contest: Contest, user: User) -> None:
                 "Join the contest before submitting.", code="not_joined"
             )
     else:
-        participation_ensure(contest=contest, user=user)
+        _ensure_participation(contest, user)
+
+
+# Open, uncapped contests refuse nobody, so once a process has seen a user
+# take part, asking PostgreSQL again on every submission (a query each)
+# buys nothing. Bounded per process; a participation row an admin deletes
+# from such a contest comes back when the process has forgotten the user.
+_known_participants: set[tuple[int, int]] = set()
+_KNOWN_PARTICIPANTS_MAX = 200_000
+
+
+def _ensure_participation(contest: Contest, user: User) -> None:
+    key = (contest.pk, user.pk)
+    if key in _known_participants:
+        return
+    participation_ensure(contest=contest, user=user)
+    if contest.max_participants is None:
+        if len(_known_participants) >= _KNOWN_PARTICIPANTS_MAX:
+            _known_participants.clear()
+        _known_participants.add(key)
 
 
 def _write_submission(

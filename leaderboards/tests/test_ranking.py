@@ -222,12 +222,13 @@ def test_board_keys_share_a_hash_tag_and_expire_after_the_retention(players) -> 
         assert expires == int(contest.board_expires_at.timestamp())
 
 
-def test_a_submission_costs_three_statements(players, django_assert_num_queries):
+def test_a_repeat_submission_costs_two_statements(players, django_assert_num_queries):
     contest = make_contest()
     submit(contest, players[0], 1)
     contest.refresh_from_db()
 
-    # The participation lookup, the advisory lock and the one submit
-    # statement; the test's own transaction adds a SAVEPOINT and RELEASE.
-    with django_assert_num_queries(5):
+    # The advisory lock and the one submit statement (the participation is
+    # known from the first submission); the test's own transaction adds a
+    # SAVEPOINT and RELEASE.
+    with django_assert_num_queries(4):
         services.submission_create(contest=contest, user=players[0], score=2)
