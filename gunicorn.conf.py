@@ -1,10 +1,20 @@
 """gunicorn settings for every environment; env vars override each one.
 
-Worker class: gthread. The views are synchronous Django, so threads let a
-worker overlap the PostgreSQL and Redis round trips of several requests
-while one process per core keeps the interpreter busy.
-TODO(when the benchmark issue lands): choose class and counts by the
-figures in docs/performance.md, not by this reasoning.
+Worker class and counts, chosen by ``make bench`` on the 2-core machine
+(docs/performance.md, "Server setups"): gthread, 2 workers x 4 threads.
+
+- Every request waits on PostgreSQL or Redis round trips for much of its
+  time; a worker's threads overlap those waits, while one process per
+  core keeps both cores busy with Python.
+- Of the setups measured (gthread 2x4, 2x8, 3x4, 4x2; sync x3, x5), none
+  beat 2x4 on leaderboard reads beyond the run's noise. More threads per
+  worker only queue on the GIL; more processes than cores compete with
+  PostgreSQL, Redis and each other.
+- sync x5 had lower p99 on reads but 45% fewer floor requests per second:
+  the sync worker closes the connection after every response (no
+  keep-alive in gunicorn 27), so it belongs behind a buffering proxy.
+With more cores, raise GUNICORN_WORKERS to about one per core and measure
+again.
 """
 
 import os
