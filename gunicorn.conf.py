@@ -10,9 +10,11 @@ Worker class and counts, chosen by ``make bench`` on the 2-core machine
   beat 2x4 on leaderboard reads beyond the run's noise. More threads per
   worker only queue on the GIL; more processes than cores compete with
   PostgreSQL, Redis and each other.
-- sync x5 had lower p99 on reads but 45% fewer floor requests per second:
-  the sync worker closes the connection after every response (no
-  keep-alive in gunicorn 27), so it belongs behind a buffering proxy.
+- sync x5 had about half the p99 on reads, but 15 to 40% fewer floor
+  requests per second: the sync worker closes the connection after every
+  response (no keep-alive in gunicorn 27), so it belongs behind a
+  buffering proxy, where GUNICORN_WORKER_CLASS=sync GUNICORN_WORKERS=5 is
+  a measured choice.
 With more cores, raise GUNICORN_WORKERS to about one per core and measure
 again.
 """

@@ -513,6 +513,32 @@ def profile(
     say(f"  profile of {scenario.name}: {out.relative_to(ROOT)}")
 
 
+def run_paired(
+    env_a: dict[str, str],
+    setup_a: ServerSetup,
+    env_b: dict[str, str],
+    setup_b: ServerSetup,
+    options: Options,
+    scenarios: Sequence[Scenario],
+    report: Report,
+) -> None:
+    """Run two servers side by side, each scenario on one then the other.
+
+    A comparison of two setups measured minutes apart on a shared machine
+    measures the machine; back to back, both get the same conditions.
+    """
+    say(f"servers {setup_a.name} / {setup_b.name}, paired: {len(scenarios)} x 2")
+    with serve(env_a, setup_a) as a, serve(env_b, setup_b) as b:
+        warm_up(a, options, scenarios)
+        warm_up(b, options, scenarios)
+        for round_ in range(options.repeat):
+            for scenario in scenarios:
+                say(f"  round {round_ + 1}: {scenario.name}")
+                report.results += measure(a, setup_a, options, scenario)
+                report.results += measure(b, setup_b, options, scenario)
+    save(report, summarize(report))
+
+
 def run_abuse(
     env: dict[str, str], tokens: dict[str, Path], options: Options, report: Report
 ) -> None:
@@ -690,9 +716,11 @@ def main() -> int:
             s for s in scenarios if s.name.endswith(f"@{main_scale(options)}")
         ]
         uncached = {**fast, "USER_STATE_CACHE": "false", "CONTEST_CACHE": "false"}
-        run_profile(
+        run_paired(
+            fast,
+            ServerSetup("paired: caches on"),
             uncached,
-            ServerSetup("gunicorn default, caches off"),
+            ServerSetup("paired: caches off"),
             options,
             [FLOOR, *main_scenarios[:3]],
             report,

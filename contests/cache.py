@@ -19,6 +19,9 @@ from contestplatform.gencache import GenerationCache, row_dump, row_parse
 
 from .models import Contest
 
+# TODO(when a read needs one round trip less): keep a per-contest token in
+# the contest's own hash slot and let the board scripts compare it with an
+# in-process copy, instead of this MGET (docs/performance.md, "Leads").
 _ATTNAMES = tuple(field.attname for field in Contest._meta.concrete_fields)
 # One scope for all contests: a write is rare, a slug may change.
 _SCOPE = "all"
