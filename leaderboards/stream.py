@@ -49,6 +49,8 @@ Send = Callable[[Message], Awaitable[None]]
 PATH = re.compile(r"^/api/v1/contests/(?P<slug>[-a-zA-Z0-9_]+)/leaderboard/stream/$")
 DEFAULT_TOP = 10
 MAX_TOP = 100
+# Queued by the hub for a quiet subscriber; the pump writes a comment line.
+HEARTBEAT: dict[str, Any] = {"type": "heartbeat"}
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -70,6 +72,8 @@ class Subscriber:
     dropped: asyncio.Event = field(default_factory=asyncio.Event)
     # The task writing to this subscriber; cancelled when it is dropped.
     task: "asyncio.Task[None] | None" = None
+    # When the pump last wrote to the client (event loop time).
+    last_write: float = 0.0
 
     def offer(self, event: dict[str, Any]) -> None:
         """Queue an event, or drop this subscriber if it cannot keep up."""
@@ -99,6 +103,7 @@ class Hub:
         self._ready: dict[int, asyncio.Event] = {}
         self._shared: dict[tuple[int, int], asyncio.Future[Any]] = {}
         self._ever_connected = False
+        self._beats: asyncio.Task[None] | None = None
 
     def channel(self, contest_id: int) -> str:
         return f"{settings.REDIS_KEY_PREFIX}:{{contest:{contest_id}}}:events"
@@ -106,6 +111,28 @@ class Hub:
     def _ensure_running(self) -> None:
         if self._task is None or self._task.done():
             self._task = self.loop.create_task(self._run())
+        if self._beats is None or self._beats.done():
+            self._beats = self.loop.create_task(self._heartbeats())
+
+    async def _heartbeats(self) -> None:
+        """Queue a heartbeat for every subscriber that has been quiet.
+
+        One timer for the whole process: a timeout around each subscriber's
+        wait cost a timer per subscriber per event, a good share of the
+        fan-out's time. Quiet for half the interval at a tick that comes
+        every half interval: no client waits longer than the interval.
+        """
+        while True:
+            half = _setting("STREAM_HEARTBEAT_SECONDS", 15.0) / 2
+            await asyncio.sleep(half)
+            quiet_since = self.loop.time() - half
+            for room in list(self.rooms.values()):
+                for subscriber in list(room):
+                    if (
+                        subscriber.last_write <= quiet_since
+                        and subscriber.queue.empty()
+                    ):
+                        subscriber.offer(HEARTBEAT)
 
     async def join(self, subscriber: Subscriber, *, timeout: float = 2.0) -> bool:
         """Add a subscriber; True once its contest's channel is subscribed."""
@@ -591,6 +618,7 @@ async def _follow(
             )
             return
         if await _greet(send, subscriber, contest, slug, top, last_id):
+            subscriber.last_write = loop.time()
             pump = subscriber.task = loop.create_task(
                 _pump(send, subscriber, slug, top)
             )
@@ -662,20 +690,18 @@ async def _wait_disconnect(receive: Receive) -> None:
 
 
 async def _pump(send: Send, subscriber: Subscriber, slug: str, top: int) -> None:
-    """Write queued events to the client, with heartbeats in the silences.
+    """Write queued events (and the hub's heartbeats) to the client.
 
     Runs as a task of its own: a disconnect or a full queue cancels it.
     """
-    heartbeat = _setting("STREAM_HEARTBEAT_SECONDS", 15.0)
+    loop = asyncio.get_running_loop()
     while True:
-        try:
-            async with asyncio.timeout(heartbeat):
-                event = await subscriber.queue.get()
-        except TimeoutError:
+        event = await subscriber.queue.get()
+        if event is HEARTBEAT:
             await _send_body(send, b": heartbeat\n\n")
-            continue
-        if not await _handle(send, subscriber, event, slug, top):
+        elif not await _handle(send, subscriber, event, slug, top):
             return
+        subscriber.last_write = loop.time()
 
 
 async def _handle(
