@@ -41,6 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.proc import tree_cpu_seconds  # noqa: E402
 from contestplatform.testing import RedisProcess, free_port  # noqa: E402
 
 LUA = ROOT / "bench" / "lua"
@@ -296,29 +297,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by gunicorn's master and its workers."""
-        pids = [self.process.pid, *_children(self.process.pid)]
-        return sum(_cpu_seconds(pid) for pid in pids)
-
-
-def _children(parent: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    # utime and stime, fields 14 and 15 of stat(5), in clock ticks.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return tree_cpu_seconds(self.process.pid)
 
 
 @contextmanager

@@ -5,16 +5,20 @@
 Starts gunicorn (the API) and uvicorn (the streams) with production
 settings on spare ports of 127.0.0.1, against a database of its own
 (``<name>_streambench`` on the configured PostgreSQL server) and Redis
-database 14 of the configured server. Then, twice for the same time:
+database 14 of the configured server. Then, for the same time each:
 
 A. no subscribers: submissions at a steady rate, and wrk reading the
    leaderboard as fast as it can;
-B. the same, with N subscribers connected to the contest's stream.
+B. the same, with N subscribers connected to the contest's stream;
+
+three times over (``--rounds``), so both phases see the same machine.
 
 It reports the time from a submission's HTTP response to its ``change``
-event at each subscriber (p50 / p99 / max over every delivery), events
-lost, and wrk's read throughput in B as a share of A. Every run is bounded
-in time and talks only to 127.0.0.1.
+event at each subscriber (p50 / p99 / max over every delivery of every
+round), events lost, wrk's read throughput in B as a share of A (medians
+of the rounds), and the CPU of the API, the stream server and the
+subscribers' own client process. Every run is bounded in time and talks
+only to 127.0.0.1.
 """
 
 import argparse
@@ -30,7 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCORES = itertools.count(1_000_000)
 VENV_BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
+
+from bench.proc import cpu_seconds, tree_cpu_seconds  # noqa: E402
 
 
 def free_port() -> int:
@@ -176,6 +182,15 @@ class Servers:
             _wait_for(port)
         return self
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time so far of the API, the stream server and this process."""
+        api, stream = self.processes
+        return {
+            "api (gunicorn)": tree_cpu_seconds(api.pid),
+            "streams (uvicorn)": cpu_seconds(stream.pid),
+            "bench clients": cpu_seconds(os.getpid()),
+        }
+
     def __exit__(self, *exc: object) -> None:
         for process in self.processes:
             process.send_signal(signal.SIGTERM)
@@ -257,42 +272,60 @@ async def submitter(
         writer.close()
 
 
-async def subscriber(
-    port: int,
-    slug: str,
-    received: list[tuple[int, float]],
-    ready: asyncio.Event,
-    stop: asyncio.Event,
-) -> None:
-    """Read one stream; record (score, arrival time) of each change."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(
+class Subscriber(asyncio.Protocol):
+    """One stream's client: records (score, arrival time) of each change.
+
+    A bare protocol, not a StreamReader loop: a thousand of these share one
+    core with the submitter, and the arrival time is taken when the bytes
+    come in, before any parsing, so the client's own work is not counted
+    as the server's latency. Each SSE event arrives in one chunk of the
+    chunked response (the server sends one event per write), so splitting
+    on the blank line that ends an event finds every event whole.
+    """
+
+    def __init__(self, request: bytes, received: list[tuple[int, float]]) -> None:
+        self.request = request
+        self.received = received
+        self.ready = asyncio.get_running_loop().create_future()
+        self.closed = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.pending = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        arrived = time.monotonic()
+        events = (self.pending + data).split(b"\n\n")
+        self.pending = events.pop()
+        for event in events:
+            if b"event: change" in event:
+                start = event.index(b'"score":') + 8
+                end = event.index(b",", start)
+                self.received.append((int(event[start:end]), arrived))
+            elif b"event: snapshot" in event and not self.ready.done():
+                self.ready.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError("stream closed early"))
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+async def subscribe(
+    port: int, slug: str, received: list[tuple[int, float]]
+) -> Subscriber:
+    request = (
         f"GET /api/v1/contests/{slug}/leaderboard/stream/?top=1 HTTP/1.1\r\n"
-        "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode()
+        "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+    ).encode()
+    loop = asyncio.get_running_loop()
+    _transport, protocol = await loop.create_connection(
+        lambda: Subscriber(request, received), "127.0.0.1", port
     )
-    await writer.drain()
-    event = b""
-    try:
-        while not stop.is_set():
-            try:
-                line = await asyncio.wait_for(reader.readline(), timeout=1.0)
-            except TimeoutError:
-                continue
-            if not line:
-                return
-            if line.startswith(b"event: "):
-                event = line[7:].strip()
-                if event == b"snapshot":
-                    ready.set()
-            elif line.startswith(b"data: ") and event == b"change":
-                # Take the time first, then find the score without a JSON
-                # parse: the client's own work should not count as latency.
-                arrived = time.monotonic()
-                start = line.index(b'"score":') + 8
-                end = line.index(b",", start)
-                received.append((int(line[start:end]), arrived))
-    finally:
-        writer.close()
+    return protocol
 
 
 def run_wrk(port: int, slug: str, seconds: int) -> dict[str, float]:
@@ -328,16 +361,16 @@ async def phase(
     rate: float,
     seconds: int,
 ) -> dict[str, object]:
-    stop = asyncio.Event()
-    readies = [asyncio.Event() for _ in range(subscribers)]
     inboxes: list[list[tuple[int, float]]] = [[] for _ in range(subscribers)]
-    tasks = [
-        asyncio.create_task(
-            subscriber(servers.stream_port, slug, inboxes[i], readies[i], stop)
-        )
-        for i in range(subscribers)
-    ]
-    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=60)
+    clients = []
+    for inbox in inboxes:
+        # One at a time: a burst of a thousand SYNs can overflow the
+        # listen backlog and stall on retransmits.
+        clients.append(await subscribe(servers.stream_port, slug, inbox))
+    await asyncio.wait_for(
+        asyncio.gather(*(client.ready for client in clients)), timeout=60
+    )
+    cpu_before, started = servers.cpu_seconds(), time.monotonic()
     sent: dict[tuple[int, int], float] = {}
     statuses: list[int] = []
     wrk = asyncio.get_running_loop().run_in_executor(
@@ -345,9 +378,15 @@ async def phase(
     )
     await submitter(servers.api_port, slug, tokens, rate, seconds, sent, statuses)
     reads = await wrk
+    cpu = {
+        name: round((seconds - cpu_before[name]) / (time.monotonic() - started) * 100)
+        for name, seconds in servers.cpu_seconds().items()
+    }
     await asyncio.sleep(2)  # let the last events arrive
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    for client in clients:
+        if client.transport is not None:
+            client.transport.close()
+    await asyncio.gather(*(client.closed for client in clients))
     by_score = {score: at for (_user, score), at in sent.items()}
     latencies = [
         (arrived - by_score[score]) * 1000
@@ -365,8 +404,11 @@ async def phase(
         "p50_ms": _pct(latencies, 50),
         "p99_ms": _pct(latencies, 99),
         "max_ms": max(latencies) if latencies else None,
+        "latencies_ms": latencies,
         "reads_rps": reads["rps"],
         "reads_non2xx": reads["non2xx"],
+        # Percent of one core, over the phase's load (wrk's own not counted).
+        "cpu_pct": cpu,
     }
 
 
@@ -389,48 +431,44 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=5.0, help="submissions per s")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="A then B, this many times"
+    )
     args = parser.parse_args()
 
     env = bench_env()
     slug, tokens = prepare(env, users=200)
+    rounds: list[dict[str, Any]] = []
     with Servers(env) as servers:
-        baseline = _run(
-            phase(
-                servers,
-                slug,
-                tokens,
-                subscribers=0,
-                rate=args.rate,
-                seconds=args.seconds,
-            )
-        )
-        loaded = _run(
-            phase(
-                servers,
-                slug,
-                tokens,
-                subscribers=args.subscribers,
-                rate=args.rate,
-                seconds=args.seconds,
-            )
-        )
-    share = loaded["reads_rps"] / baseline["reads_rps"]
+        for _ in range(args.rounds):
+            pair = {}
+            for name, subscribers in (("A", 0), ("B", args.subscribers)):
+                pair[name] = _run(
+                    phase(
+                        servers,
+                        slug,
+                        tokens,
+                        subscribers=subscribers,
+                        rate=args.rate,
+                        seconds=args.seconds,
+                    )
+                )
+            rounds.append(pair)
+    latencies = [ms for pair in rounds for ms in pair["B"].pop("latencies_ms")]
+    for pair in rounds:
+        pair["A"].pop("latencies_ms")
+    alone = statistics.median(pair["A"]["reads_rps"] for pair in rounds)
+    loaded = statistics.median(pair["B"]["reads_rps"] for pair in rounds)
+    share = loaded / alone
+    lost = sum(pair["B"]["lost"] for pair in rounds)
+    p50, p99 = _pct(latencies, 50) or 0.0, _pct(latencies, 99) or 0.0
+    print(json.dumps({"rounds": rounds, "reads_share": round(share, 3)}, indent=2))
     print(
-        json.dumps(
-            {
-                "baseline": baseline,
-                "with_subscribers": loaded,
-                "reads_share": round(share, 3),
-            },
-            indent=2,
-        )
-    )
-    print(
-        f"\n{args.subscribers} subscribers, {args.rate:g} submissions/s for "
-        f"{args.seconds} s: event latency p50 {loaded['p50_ms']:.1f} ms, "
-        f"p99 {loaded['p99_ms']:.1f} ms, max {loaded['max_ms']:.1f} ms; "
-        f"{loaded['lost']} deliveries lost; leaderboard reads "
-        f"{loaded['reads_rps']:.0f}/s vs {baseline['reads_rps']:.0f}/s alone "
+        f"\n{args.subscribers} subscribers, {args.rate:g} submissions/s, "
+        f"{args.rounds} rounds of {args.seconds} s: event latency over "
+        f"{len(latencies)} deliveries p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+        f"max {max(latencies, default=0.0):.1f} ms; {lost} deliveries lost; "
+        f"leaderboard reads (medians) {loaded:.0f}/s vs {alone:.0f}/s alone "
         f"({share:.0%})."
     )
 
