@@ -29,6 +29,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, cast
 
 from django.conf import settings
@@ -43,6 +44,12 @@ logger = logging.getLogger(__name__)
 
 # Warn about Redis failures at most this often per process.
 _WARN_EVERY = 30.0
+# Field values parsed by row_parse, per process, by the exact bytes parsed;
+# forgotten all at once when full.
+_PARSED_MAX = 4096
+# What a kept value may be: a list or a dict would be shared by every row.
+_IMMUTABLE = (str, int, float, Decimal, date, timedelta, type(None))
+_parsed: dict[tuple[type[Model], tuple[str, ...], bytes], tuple[Any, ...]] = {}
 
 
 def _client() -> Redis:
@@ -160,10 +167,24 @@ def row_parse[M: Model](model: type[M], attnames: Sequence[str], raw: bytes) -> 
 
     ``attnames`` must follow the model's field order, as ``from_db`` wants.
     A row rebuilt with fields left out saves only the fields it holds.
+
+    Decoding the JSON and converting each value costs more than the round
+    trip that fetched it, so the converted values (immutable: numbers,
+    text, times) are kept per process by the bytes they came from; every
+    call still builds a new instance, so no request sees another's.
     """
-    fields = [cast(Field[Any, Any], model._meta.get_field(name)) for name in attnames]
-    values = [
-        field.to_python(value)
-        for field, value in zip(fields, json.loads(raw), strict=True)
-    ]
-    return model.from_db("default", attnames, values)
+    key = (model, tuple(attnames), raw)
+    values = _parsed.get(key)
+    if values is None:
+        fields = [
+            cast(Field[Any, Any], model._meta.get_field(name)) for name in attnames
+        ]
+        values = tuple(
+            field.to_python(value)
+            for field, value in zip(fields, json.loads(raw), strict=True)
+        )
+        if all(isinstance(value, _IMMUTABLE) for value in values):
+            if len(_parsed) >= _PARSED_MAX:
+                _parsed.clear()
+            _parsed[key] = values
+    return model.from_db("default", attnames, list(values))

@@ -363,6 +363,14 @@ def _shared(contest: Contest) -> str:
     return "1" if contest.ties == Ties.SHARED else "0"
 
 
+# Decoded rows per process, by the exact reply they came from; forgotten
+# all at once when full. Reads of a popular page return the same reply
+# until the board changes, and decoding 50 members costs several times the
+# round trip that fetched them.
+_DECODED_MAX = 512
+_decoded: dict[tuple[Any, ...], tuple[Row, ...]] = {}
+
+
 def _rows(
     contest: Contest,
     raw: Sequence[Any],
@@ -371,6 +379,23 @@ def _rows(
     offset: int,
 ) -> list[Row]:
     """Decode ZRANGE WITHSCORES output into ranked rows."""
+    key = (contest.order, contest.ties, first_rank, offset, tuple(raw), tuple(names))
+    rows = _decoded.get(key)
+    if rows is None:
+        rows = tuple(_decode_rows(contest, raw, names, first_rank, offset))
+        if len(_decoded) >= _DECODED_MAX:
+            _decoded.clear()
+        _decoded[key] = rows
+    return list(rows)
+
+
+def _decode_rows(
+    contest: Contest,
+    raw: Sequence[Any],
+    names: Sequence[Any],
+    first_rank: int,
+    offset: int,
+) -> list[Row]:
     rows: list[Row] = []
     previous: int | None = None
     for index in range(0, len(raw), 2):

@@ -149,3 +149,34 @@ def test_a_reader_between_the_write_and_its_commit_cannot_keep_the_old_row() -> 
     assert seen == ["Test contest"]
     assert after is not None
     assert after.title == "Edited"
+
+
+def test_each_hit_gets_its_own_instance(api) -> None:
+    # Parsed values are kept per process; the instances built from them
+    # must not be shared, or one request's change would reach the next.
+    contest = make_contest()
+    assert api.get(_board(contest.slug)).status_code == 200
+    first = contest_get_cached(slug=contest.slug)
+    assert first is not None
+    first.title = "Changed in memory only"
+
+    second = contest_get_cached(slug=contest.slug)
+
+    assert second is not None
+    assert second is not first
+    assert second.title == "Test contest"
+    assert second.starts_at == contest.starts_at
+
+
+def test_a_row_with_a_mutable_value_is_parsed_every_time() -> None:
+    from accounts.models import User
+    from contestplatform import gencache
+
+    # No model field here holds a list; the guard is for the day one does.
+    raw = b'["someone"]'
+    with pytest.MonkeyPatch.context() as patch:
+        field = User._meta.get_field("display_name")
+        patch.setattr(field, "to_python", lambda value: [value])
+        gencache.row_parse(User, ("display_name",), raw)
+
+    assert (User, ("display_name",), raw) not in gencache._parsed

@@ -76,3 +76,25 @@ def test_a_submission_renders_as_its_serializer_would() -> None:
     assert first.status_code == again.status_code == 201
     assert first.json() == expected
     assert again.json() == expected
+
+
+def test_repeated_reads_of_a_changing_board_stay_exact(api) -> None:
+    # The rows decoded from a reply are kept per process and reused for an
+    # identical reply; every change must still show at once.
+    contest = make_contest()
+    users = UserFactory.create_batch(3)
+    for n, user in enumerate(users):
+        submit(contest, user, 10 * (n + 1))
+    url = f"/api/v1/contests/{contest.slug}/leaderboard/"
+    before = api.get(url).json()["results"]
+    assert api.get(url).json()["results"] == before
+
+    submit(contest, users[0], 100)
+    after = api.get(url).json()["results"]
+
+    assert [row["user_id"] for row in before] == [u.pk for u in reversed(users)]
+    assert [(row["user_id"], row["score"], row["rank"]) for row in after] == [
+        (users[0].pk, 100, 1),
+        (users[2].pk, 30, 2),
+        (users[1].pk, 20, 3),
+    ]
