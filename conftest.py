@@ -10,6 +10,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role, User
 from accounts.tests.factories import UserFactory
+from contestplatform.testing import RedisProcess
+from leaderboards import board
 
 PASSWORD = "correct-horse-battery-9"  # noqa: S105 - test accounts only
 
@@ -21,6 +23,19 @@ def _clean_redis() -> Iterator[None]:
     connection.flushdb()
     yield
     connection.flushdb()
+
+
+@pytest.fixture
+def own_redis(settings: Any) -> Iterator[RedisProcess]:
+    """Point this process at a redis-server the test may kill and restart."""
+    with RedisProcess() as server:
+        caches = {**settings.CACHES}
+        caches["default"] = {**caches["default"], "LOCATION": server.url}
+        settings.CACHES = caches
+        # The board registers its scripts once per connection pool.
+        board._scripts._scripts.clear()
+        yield server
+    board._scripts._scripts.clear()
 
 
 @pytest.fixture

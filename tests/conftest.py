@@ -1,4 +1,4 @@
-"""Fixtures of the cross-app suites: rates, a Redis and an API of their own."""
+"""Fixtures of the cross-app suites: rates, a database proxy, an API server."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 
 from contestplatform.testing import RedisProcess
-from leaderboards import board
 from tests.support import (
     APP_NAME,
     AppServer,
@@ -20,19 +19,6 @@ from tests.support import (
 def _generous_limits(settings: Any) -> None:
     """Keep every throttle on, at rates these suites cannot reach."""
     settings.RATELIMIT_RATES = dict.fromkeys(settings.RATELIMIT_RATES, "100000/1s")
-
-
-@pytest.fixture
-def own_redis(settings: Any) -> Iterator[RedisProcess]:
-    """Point this process at a redis-server the test may kill and restart."""
-    with RedisProcess() as server:
-        caches = {**settings.CACHES}
-        caches["default"] = {**caches["default"], "LOCATION": server.url}
-        settings.CACHES = caches
-        # The board registers its scripts once per connection pool.
-        board._scripts._scripts.clear()
-        yield server
-    board._scripts._scripts.clear()
 
 
 @pytest.fixture

@@ -4,25 +4,11 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from conftest import client_for
-from contestplatform.testing import RedisProcess
 from contests.models import Contest
-from leaderboards import board
 from leaderboards.models import Submission
 from leaderboards.tests.conftest import make_contest
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def own_redis(settings):
-    with RedisProcess() as server:
-        caches = {**settings.CACHES}
-        caches["default"] = {**caches["default"], "LOCATION": server.url}
-        settings.CACHES = caches
-        # The board keeps registered scripts per connection pool.
-        board._scripts._scripts.clear()
-        yield server
-    board._scripts._scripts.clear()
 
 
 def test_a_submission_survives_redis_dying_after_the_commit(own_redis, api) -> None:
