@@ -384,23 +384,11 @@ class EntryModerationViewSet(viewsets.ViewSet):
 
     @extend_schema(request=None, responses={204: None})
     def hide(self, request: Request, slug: str, user_id: int) -> Response:
-        services.entry_set_hidden(
-            contest=_contest(request, slug),
-            user_id=user_id,
-            hidden=True,
-            actor=request_user(request),
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self._set_hidden(request, slug, user_id, hidden=True)
 
     @extend_schema(request=None, responses={204: None})
     def unhide(self, request: Request, slug: str, user_id: int) -> Response:
-        services.entry_set_hidden(
-            contest=_contest(request, slug),
-            user_id=user_id,
-            hidden=False,
-            actor=request_user(request),
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self._set_hidden(request, slug, user_id, hidden=False)
 
     @extend_schema(request=AdjustSerializer, responses={201: SubmissionSerializer})
     def adjust(self, request: Request, slug: str, user_id: int) -> Response:
@@ -416,3 +404,15 @@ class EntryModerationViewSet(viewsets.ViewSet):
         return Response(
             SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED
         )
+
+    def _set_hidden(
+        self, request: Request, slug: str, user_id: int, *, hidden: bool
+    ) -> Response:
+        """Hide the participant from the public board, or show them again."""
+        services.entry_set_hidden(
+            contest=_contest(request, slug),
+            user_id=user_id,
+            hidden=hidden,
+            actor=request_user(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
