@@ -1,6 +1,7 @@
 import base64
 import json
 import threading
+import time
 from datetime import timedelta
 
 import jwt
@@ -290,3 +291,17 @@ def test_me_refuses_put_and_delete(user: User) -> None:
 
     assert client.put(ME, {}, format="json").status_code == 405
     assert client.delete(ME).status_code == 405
+
+
+def test_a_token_accepted_before_stops_working_when_it_expires(user: User) -> None:
+    # Verified tokens are kept per process; the expiry is still checked on
+    # every request.
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(seconds=1))
+    client = _bearer(str(token))
+    assert client.get(ME).status_code == 200
+    assert client.get(ME).status_code == 200
+
+    time.sleep(max(0.0, token["exp"] - time.time()) + 0.1)
+
+    _assert_401(client.get(ME), "token_not_valid")
