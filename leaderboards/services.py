@@ -74,6 +74,9 @@ def _outcome_sql(contest: Contest) -> str:
     )
 
 
+# The shared side of SUBMIT_LOCK, sent ahead of the submit statement.
+_LOCK_SQL = f"SELECT pg_advisory_xact_lock_shared({SUBMIT_LOCK}, %(contest)s);\n"
+
 # One statement: check the contest is open, lock and upsert the entry,
 # append the submission with the entry as it left it. Nothing is written
 # when the contest is closed or a guard (attempts, total) refuses.
@@ -138,8 +141,14 @@ def submission_create(
         )
     now = timezone.now()
     try:
-        with transaction.atomic():
-            advisory_xact_lock(SUBMIT_LOCK, contest.pk, shared=True)
+        if connection.in_atomic_block:
+            # Inside a caller's transaction: a savepoint, so a duplicate
+            # key leaves that transaction usable for the replay below.
+            with transaction.atomic():
+                row = _write_submission(
+                    contest, user, score, idempotency_key, client_ip, now
+                )
+        else:
             row = _write_submission(
                 contest, user, score, idempotency_key, client_ip, now
             )
@@ -213,7 +222,17 @@ def _write_submission(
     client_ip: str | None,
     now: datetime,
 ) -> tuple[Submission, bool] | None:
-    """Run the submit statement; None when nothing was written."""
+    """Take the finalize lock and run the submit statement; None if nothing
+    was written.
+
+    Both go to PostgreSQL as one message of two statements (Django's
+    client-side parameter binding allows it). Outside a transaction,
+    PostgreSQL runs such a message as one transaction of its own: the
+    shared lock is held until it commits, and the second statement, under
+    READ COMMITTED, takes its snapshot after the lock is granted, so a
+    finalize that committed meanwhile is seen. One round trip instead of
+    four (BEGIN, the lock, the statement, COMMIT).
+    """
     sql = _SUBMIT_SQL.format(
         new=_new_score_sql(contest),
         guard=_guard_sql(contest),
@@ -231,7 +250,8 @@ def _write_submission(
         "max_exact": MAX_EXACT_SCORE,
     }
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_LOCK_SQL + sql, params)
+        cursor.nextset()  # past the lock's result, to the submission's
         found = cursor.fetchone()
     if found is None:
         return None

@@ -7,10 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.error import HTTPError
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from conftest import token_for
+from contestplatform.exceptions import Conflict
+from contests.models import Contest
+from contests.services import advisory_xact_lock
 from leaderboards import board, services
 from leaderboards.models import Entry, Standing, Submission
 from leaderboards.tests.conftest import make_contest
@@ -122,3 +126,49 @@ def test_two_concurrent_finalizes_write_the_standings_once() -> None:
     assert Standing.objects.filter(contest=contest).count() == 5
     ranks = Standing.objects.filter(contest=contest).order_by("rank")
     assert [s.user_id for s in ranks] == [u.pk for u in reversed(users)]
+
+
+def test_a_submission_waiting_on_a_finalize_sees_it_and_writes_nothing() -> None:
+    # The lock and the submit statement travel in one message; the
+    # statement must still take its snapshot after the lock is granted.
+    contest = make_contest()
+    user = UserFactory()
+    services.submission_create(contest=contest, user=user, score=1)
+    locked, release = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def finalize_slowly() -> None:
+        try:
+            with transaction.atomic():
+                advisory_xact_lock(services.SUBMIT_LOCK, contest.pk)
+                Contest.objects.filter(pk=contest.pk).update(
+                    finalized_at=timezone.now()
+                )
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    def submit_meanwhile() -> None:
+        try:
+            services.submission_create(contest=contest, user=user, score=5)
+            outcome.append("accepted")
+        except Conflict as exc:
+            outcome.append(exc.get_codes())
+        finally:
+            connection.close()
+
+    finalizer = threading.Thread(target=finalize_slowly)
+    finalizer.start()
+    assert locked.wait(timeout=10)
+    submitter = threading.Thread(target=submit_meanwhile)
+    submitter.start()
+    submitter.join(timeout=0.5)
+    assert submitter.is_alive(), "the submission did not wait for the lock"
+    release.set()
+    finalizer.join()
+    submitter.join(timeout=10)
+
+    assert outcome == ["contest_not_running"]
+    assert Submission.objects.filter(contest=contest).count() == 1
+    assert Entry.objects.get(contest=contest, user=user).score == 1

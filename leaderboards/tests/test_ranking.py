@@ -222,13 +222,20 @@ def test_board_keys_share_a_hash_tag_and_expire_after_the_retention(players) -> 
         assert expires == int(contest.board_expires_at.timestamp())
 
 
-def test_a_repeat_submission_costs_two_statements(players, django_assert_num_queries):
+@pytest.mark.django_db(transaction=True)
+def test_a_repeat_submission_costs_one_round_trip(players, django_assert_num_queries):
     contest = make_contest()
     submit(contest, players[0], 1)
     contest.refresh_from_db()
 
-    # The advisory lock and the one submit statement (the participation is
-    # known from the first submission); the test's own transaction adds a
-    # SAVEPOINT and RELEASE.
-    with django_assert_num_queries(4):
+    # The advisory lock and the one submit statement, sent together and
+    # committed as one transaction (the participation is known from the
+    # first submission).
+    with django_assert_num_queries(1) as captured:
         services.submission_create(contest=contest, user=players[0], score=2)
+
+    assert captured.captured_queries[0]["sql"].startswith(
+        "SELECT pg_advisory_xact_lock_shared("
+    )
+    entry = Entry.objects.get(contest=contest, user=players[0])
+    assert (entry.score, entry.submission_count) == (2, 2)
