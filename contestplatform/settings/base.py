@@ -206,6 +206,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": (
+        "contestplatform.negotiation.ContentNegotiation"
+    ),
     "DEFAULT_PARSER_CLASSES": ["contestplatform.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "contestplatform.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
