@@ -34,6 +34,7 @@ import secrets
 from collections.abc import Buffer, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any, cast
 
 import hiredis
@@ -311,6 +312,21 @@ class Row:
     reached_at: datetime
     rank: int
     display_name: str
+
+    @cached_property
+    def reached_at_text(self) -> str:
+        """``reached_at`` as the API writes times: ISO 8601, UTC as ``Z``.
+
+        Worked out once per row: the rows of a popular page are decoded
+        once and served many times (see ``_rows``).
+        """
+        return iso_utc(self.reached_at)
+
+
+def iso_utc(moment: datetime) -> str:
+    """Format a time as DRF's DateTimeField does: ISO 8601, UTC as ``Z``."""
+    text = moment.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 @dataclass(frozen=True)

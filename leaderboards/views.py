@@ -1,7 +1,7 @@
 """HTTP endpoints of the leaderboards, nested under /contests/{slug}/."""
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -114,11 +114,7 @@ def _address(request: Request) -> str | None:
 
 
 def _iso(moment: object) -> str | None:
-    """Format a time as DRF's DateTimeField does: ISO 8601, UTC as ``Z``."""
-    if not isinstance(moment, datetime):
-        return None
-    text = moment.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return board.iso_utc(moment) if isinstance(moment, datetime) else None
 
 
 def _rows(page_rows: list[board.Row]) -> list[dict[str, Any]]:
@@ -132,7 +128,7 @@ def _rows(page_rows: list[board.Row]) -> list[dict[str, Any]]:
             "user_id": row.user_id,
             "display_name": row.display_name,
             "score": row.score,
-            "reached_at": _iso(row.reached_at),
+            "reached_at": row.reached_at_text,
         }
         for row in page_rows
     ]
