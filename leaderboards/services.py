@@ -19,6 +19,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from accounts.models import User
 from contestplatform.exceptions import Conflict
 from contests.models import MAX_EXACT_SCORE, Contest, Order, Scoring, State, Ties
+from contests.selectors import participation_exists
 from contests.services import advisory_xact_lock, participation_ensure
 
 from . import board
@@ -187,7 +188,7 @@ def _check_can_submit(contest: Contest, user: User) -> None:
             code="contest_not_running",
         )
     if contest.join_required:
-        if not contest.participants.filter(user=user).exists():
+        if not participation_exists(contest_id=contest.pk, user_id=user.pk):
             raise PermissionDenied(
                 "Join the contest before submitting.", code="not_joined"
             )
@@ -207,7 +208,8 @@ def _ensure_participation(contest: Contest, user: User) -> None:
     key = (contest.pk, user.pk)
     if key in _known_participants:
         return
-    participation_ensure(contest=contest, user=user)
+    if not participation_exists(contest_id=contest.pk, user_id=user.pk):
+        participation_ensure(contest=contest, user=user)
     if contest.max_participants is None:
         if len(_known_participants) >= _KNOWN_PARTICIPANTS_MAX:
             _known_participants.clear()
