@@ -1,22 +1,22 @@
 """gunicorn settings for every environment; env vars override each one.
 
 Worker class and counts, chosen by ``make bench`` on the 2-core machine
-(docs/performance.md, "Server setups"): gthread, 2 workers x 4 threads.
+(docs/performance.md, "Server setups"): gthread, 3 workers x 4 threads.
 
-- Every request waits on PostgreSQL or Redis round trips for much of its
-  time; a worker's threads overlap those waits, while one process per
-  core keeps both cores busy with Python.
-- Of the setups measured (gthread 2x4, 2x8, 3x4, 4x2; sync x3, x5), none
-  beat 2x4 on leaderboard reads beyond the run's noise. More threads per
-  worker only queue on the GIL; more processes than cores compete with
-  PostgreSQL, Redis and each other.
-- sync x5 had about half the p99 on reads, but 15 to 40% fewer floor
-  requests per second: the sync worker closes the connection after every
-  response (no keep-alive in gunicorn 27), so it belongs behind a
-  buffering proxy, where GUNICORN_WORKER_CLASS=sync GUNICORN_WORKERS=5 is
-  a measured choice.
-With more cores, raise GUNICORN_WORKERS to about one per core and measure
-again.
+- Every request waits on PostgreSQL or Redis round trips for part of its
+  time; a worker's threads overlap those waits. Python holds one core per
+  process at most (the GIL), and a third process keeps both cores busy
+  while the other two wait.
+- Against 2x4 on the same data and run (board of 10^5, two rounds each,
+  with reuse_port below), 3x4 read the top 50 and ``me`` 22 to 25% faster
+  and submitted 6% faster, with p99 about 1.5 times as long: more
+  requests in flight share the cores. 4x2 came out about the same as
+  3x4; sync x5 read as fast but submitted 10% slower with twice the p99,
+  and it closes the connection after every response (no keep-alive in
+  gunicorn 27), so it belongs behind a buffering proxy.
+- With more cores, set GUNICORN_WORKERS to about one per core plus one
+  and measure again; each worker holds up to DATABASE_POOL_MAX_SIZE
+  PostgreSQL connections.
 
 ``reuse_port`` is on: each worker binds a socket of its own (SO_REUSEPORT)
 and the kernel spreads new connections over them. With one shared socket,
@@ -35,7 +35,7 @@ from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
