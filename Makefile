@@ -15,7 +15,7 @@ DEPLOY_ENV := DJANGO_SETTINGS_MODULE=contestplatform.settings.production \
 	DJANGO_ALLOWED_HOSTS=contests.example.com DJANGO_SECURE_HSTS_PRELOAD=true
 
 .PHONY: help venv run serve test lint format typecheck checks pytest clean bench \
-	bench-stream
+	bench-stream bench-inprocess
 
 help:
 	@echo "make run    serve the API on http://127.0.0.1:8000 with demo data"
@@ -86,3 +86,7 @@ bench-stream: venv
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq wrk >/dev/null; }
 	$(WITH_SERVICES) $(PY) bench/stream_bench.py $(BENCH_ARGS)
+
+# CPU per request in-process, on the database `make bench` seeded.
+bench-inprocess: venv
+	$(WITH_SERVICES) $(PY) bench/inprocess.py $(BENCH_ARGS)
