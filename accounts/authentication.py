@@ -18,19 +18,19 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow, datetime_from_epoch
 
+from contestplatform.memo import Memo
+
 from .cache import user_get_cached
 from .models import User
 
 # Access tokens already verified by this process, by their exact bytes,
-# with the moment each expires; forgotten all at once when full. PyJWT's
-# checks of one token (base64 segment by segment, the signature) cost
-# about a tenth of a submission's CPU, and a client sends the same token
-# with every request for its whole lifetime. An access token cannot be
-# revoked before it expires (logout blacklists refresh tokens), and the
-# user's state is still read on every request, so a kept token accepts
-# exactly what verifying it again would.
-_VERIFIED_MAX = 16_384
-_verified: dict[bytes, tuple[datetime, Token]] = {}
+# with the moment each expires. PyJWT's checks of one token (base64
+# segment by segment, the signature) cost about a tenth of a submission's
+# CPU, and a client sends the same token with every request for its whole
+# lifetime. An access token cannot be revoked before it expires (logout
+# blacklists refresh tokens), and the user's state is still read on every
+# request, so a kept token accepts exactly what verifying it again would.
+_verified: Memo[bytes, tuple[datetime, Token]] = Memo(16_384)
 
 
 class UserStateJWTAuthentication(JWTAuthentication):
@@ -52,14 +52,12 @@ class UserStateJWTAuthentication(JWTAuthentication):
             expires, token = kept
             if aware_utcnow() < expires:
                 return token
-            _verified.pop(raw_token, None)  # verifying again explains why
+            _verified.discard(raw_token)  # verifying again explains why
         token = super().get_validated_token(raw_token)
         exp = token.payload.get("exp")
         if isinstance(exp, int | float):
-            if len(_verified) >= _VERIFIED_MAX:
-                _verified.clear()
             leeway = token.get_token_backend().get_leeway()
-            _verified[raw_token] = (datetime_from_epoch(exp) + leeway, token)
+            _verified.put(raw_token, (datetime_from_epoch(exp) + leeway, token))
         return token
 
     def get_user(self, validated_token: Token) -> User:  # type: ignore[override]

@@ -40,16 +40,16 @@ from django_redis import get_redis_connection
 from redis import Redis
 from redis.exceptions import RedisError
 
+from .memo import Memo
+
 logger = logging.getLogger(__name__)
 
 # Warn about Redis failures at most this often per process.
 _WARN_EVERY = 30.0
-# Field values parsed by row_parse, per process, by the exact bytes parsed;
-# forgotten all at once when full.
-_PARSED_MAX = 4096
 # What a kept value may be: a list or a dict would be shared by every row.
 _IMMUTABLE = (str, int, float, Decimal, date, timedelta, type(None))
-_parsed: dict[tuple[type[Model], tuple[str, ...], bytes], tuple[Any, ...]] = {}
+# Field values parsed by row_parse, per process, by the exact bytes parsed.
+_parsed: Memo[tuple[type[Model], tuple[str, ...], bytes], tuple[Any, ...]] = Memo(4096)
 
 
 def _client() -> Redis:
@@ -184,7 +184,5 @@ def row_parse[M: Model](model: type[M], attnames: Sequence[str], raw: bytes) -> 
             for field, value in zip(fields, json.loads(raw), strict=True)
         )
         if all(isinstance(value, _IMMUTABLE) for value in values):
-            if len(_parsed) >= _PARSED_MAX:
-                _parsed.clear()
-            _parsed[key] = values
+            _parsed.put(key, values)
     return model.from_db("default", attnames, list(values))

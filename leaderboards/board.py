@@ -44,6 +44,7 @@ from django_redis import get_redis_connection
 from redis import Redis
 from redis.commands.core import Script
 
+from contestplatform.memo import Memo
 from contests.models import Contest, Order, State, Ties
 
 logger = logging.getLogger(__name__)
@@ -379,12 +380,10 @@ def _shared(contest: Contest) -> str:
     return "1" if contest.ties == Ties.SHARED else "0"
 
 
-# Decoded rows per process, by the exact reply they came from; forgotten
-# all at once when full. Reads of a popular page return the same reply
-# until the board changes, and decoding 50 members costs several times the
-# round trip that fetched them.
-_DECODED_MAX = 512
-_decoded: dict[tuple[Any, ...], tuple[Row, ...]] = {}
+# Decoded rows per process, by the exact reply they came from. Reads of a
+# popular page return the same reply until the board changes, and decoding
+# 50 members costs several times the round trip that fetched them.
+_decoded: Memo[tuple[Any, ...], tuple[Row, ...]] = Memo(512)
 
 
 def _rows(
@@ -399,9 +398,7 @@ def _rows(
     rows = _decoded.get(key)
     if rows is None:
         rows = tuple(_decode_rows(contest, raw, names, first_rank, offset))
-        if len(_decoded) >= _DECODED_MAX:
-            _decoded.clear()
-        _decoded[key] = rows
+        _decoded.put(key, rows)
     return list(rows)
 
 

@@ -18,6 +18,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 
 from accounts.models import User
 from contestplatform.exceptions import Conflict
+from contestplatform.memo import Memo
 from contests.models import MAX_EXACT_SCORE, Contest, Order, Scoring, State, Ties
 from contests.selectors import participation_exists
 from contests.services import advisory_xact_lock, participation_ensure
@@ -200,8 +201,7 @@ def _check_can_submit(contest: Contest, user: User) -> None:
 # take part, asking PostgreSQL again on every submission (a query each)
 # buys nothing. Bounded per process; a participation row an admin deletes
 # from such a contest comes back when the process has forgotten the user.
-_known_participants: set[tuple[int, int]] = set()
-_KNOWN_PARTICIPANTS_MAX = 200_000
+_known_participants: Memo[tuple[int, int], bool] = Memo(200_000)
 
 
 def _ensure_participation(contest: Contest, user: User) -> None:
@@ -211,9 +211,7 @@ def _ensure_participation(contest: Contest, user: User) -> None:
     if not participation_exists(contest_id=contest.pk, user_id=user.pk):
         participation_ensure(contest=contest, user=user)
     if contest.max_participants is None:
-        if len(_known_participants) >= _KNOWN_PARTICIPANTS_MAX:
-            _known_participants.clear()
-        _known_participants.add(key)
+        _known_participants.put(key, True)
 
 
 def _write_submission(
