@@ -6,5 +6,6 @@ class LeaderboardsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connects the receivers that keep board names in step with accounts.
-        from . import signals  # noqa: F401
+        # Connects the receivers that keep board names in step with accounts,
+        # and registers the system checks.
+        from . import checks, signals  # noqa: F401
