@@ -1,11 +1,11 @@
-"""System checks: live-stream settings that would break the streams' bounds."""
+"""System checks: settings the submission path and the live streams rely on."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Tags, register
 
 # Setting, what it bounds, and the smallest value that keeps the bound.
 _POSITIVE = (
@@ -34,3 +34,29 @@ def check_stream_settings(
                 )
             )
     return errors
+
+
+@register(Tags.database)
+def check_client_side_binding(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The submission sends its lock and its statement in one message.
+
+    PostgreSQL refuses two statements in one prepared (server-side bound)
+    query, so every submission would fail.
+    """
+    return binding_errors(settings.DATABASES["default"].get("OPTIONS", {}))
+
+
+def binding_errors(options: Mapping[str, Any]) -> list[CheckMessage]:
+    if not options.get("server_side_binding"):
+        return []
+    return [
+        Error(
+            "DATABASES['default']['OPTIONS']['server_side_binding'] is on; "
+            "score submissions need client-side binding.",
+            hint="Remove the option (Django's default is off); see "
+            "leaderboards.services._write_submission.",
+            id="leaderboards.E002",
+        )
+    ]

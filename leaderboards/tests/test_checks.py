@@ -3,7 +3,11 @@
 import pytest
 from django.core import checks
 
-from leaderboards.checks import check_stream_settings
+from leaderboards.checks import (
+    binding_errors,
+    check_client_side_binding,
+    check_stream_settings,
+)
 
 
 def test_the_defaults_pass() -> None:
@@ -27,3 +31,11 @@ def test_a_setting_that_lifts_a_bound_is_an_error(settings, name, value) -> None
     found = [e for e in errors if e.id == "leaderboards.E001"]
     assert len(found) == 1
     assert name in found[0].msg
+
+
+def test_server_side_binding_is_refused() -> None:
+    assert check_client_side_binding(None) == []
+
+    errors = binding_errors({"server_side_binding": True})
+
+    assert [e.id for e in errors] == ["leaderboards.E002"]
