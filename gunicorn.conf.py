@@ -21,10 +21,10 @@ Worker class and counts, chosen by ``make bench`` on the 2-core machine
 ``reuse_port`` is on: each worker binds a socket of its own (SO_REUSEPORT)
 and the kernel spreads new connections over them. With one shared socket,
 whichever worker wakes first accepts, and under keep-alive a worker can
-end up holding nearly every connection while the other idles: eight
-4-second wrk runs of the top-50 read gave 525 to 1,180 req/s, the low
-ones with one worker at one core and the other at none; with reuse_port,
-eight runs gave 1,130 to 1,160 with both workers busy. The costs: a worker
+end up holding nearly every connection while the other idles: six
+4-second wrk runs of the top-50 read (2x4) gave 525 to 1,180 req/s, the
+low one with one worker at a full core and the other at none; with
+reuse_port, eight runs gave 1,130 to 1,160 with both workers busy. The costs: a worker
 that dies drops the connections still waiting in its own queue, and a
 second server started by the same user on the same port shares it instead
 of failing to bind (GUNICORN_REUSE_PORT=false restores the shared socket).
