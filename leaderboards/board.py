@@ -395,20 +395,9 @@ def _rows(
 ) -> list[Row]:
     """Decode ZRANGE WITHSCORES output into ranked rows."""
     key = (contest.order, contest.ties, first_rank, offset, tuple(raw), tuple(names))
-    rows = _decoded.get(key)
-    if rows is None:
-        rows = tuple(_decode_rows(contest, raw, names, first_rank, offset))
-        _decoded.put(key, rows)
-    return list(rows)
-
-
-def _decode_rows(
-    contest: Contest,
-    raw: Sequence[Any],
-    names: Sequence[Any],
-    first_rank: int,
-    offset: int,
-) -> list[Row]:
+    kept = _decoded.get(key)
+    if kept is not None:
+        return list(kept)
     rows: list[Row] = []
     previous: int | None = None
     for index in range(0, len(raw), 2):
@@ -435,6 +424,7 @@ def _decode_rows(
             )
         )
         previous = score
+    _decoded.put(key, tuple(rows))
     return rows
 
 
